@@ -1,0 +1,47 @@
+#ifndef SRC_GATHER_H
+#define SRC_GATHER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sock.h"
+
+struct filter;
+struct nl_transport;
+
+/*
+ * The gather stage: asks netlink sock_diag for each selected protocol and
+ * falls back, per protocol, to /proc/net. Only this stage (with nl, diag
+ * and procnet beneath it) talks to the kernel about sockets.
+ */
+enum gather_source { SOURCE_AUTO, SOURCE_NETLINK, SOURCE_PROC };
+
+struct gather_request {
+	uint32_t protos;                 /* PROTO_BIT mask */
+	uint32_t families;               /* enum fam mask */
+	uint32_t states;                 /* STATE_BIT mask */
+	enum gather_source source;
+	bool want_info;                  /* -i */
+	bool want_mem;                   /* -m */
+	const struct filter *filter;     /* for bytecode push-down; NULL: none */
+	const char *proc_root;           /* "/proc" unless testing */
+	const struct nl_transport *transport; /* NULL: real netlink */
+};
+
+/* Which failure gather_run returned, for the caller's message. */
+struct gather_error {
+	enum proto proto;
+	const char *what;                /* "netlink", "/proc/net/raw", ... */
+};
+
+/*
+ * Calls sink for every socket matching the protocols, families and states
+ * of req (the filter is only pushed down, never applied here). A netlink
+ * dump flagged NLM_F_DUMP_INTR is retried, without handing the sink a
+ * socket twice. Returns 0, the sink's negative errno, or a negative errno
+ * with err filled when a protocol could be read from no allowed source.
+ */
+int gather_run(const struct gather_request *req, sock_sink_fn sink, void *arg,
+	       struct gather_error *err);
+
+#endif

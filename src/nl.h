@@ -1,0 +1,58 @@
+#ifndef SRC_NL_H
+#define SRC_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct nlmsghdr;
+
+/*
+ * A NETLINK_SOCK_DIAG conversation. The transport is a seam: the real one
+ * is a libmnl socket; tests pass one that replays recorded or crafted
+ * replies (and injects ENOBUFS, truncation, NLMSG_ERROR, DUMP_INTR).
+ */
+struct nl_transport {
+	/* Sends len bytes; returns len or a negative errno. */
+	ssize_t (*send)(void *ctx, const void *buf, size_t len);
+	/* Receives one datagram into buf; returns its size or a negative errno. */
+	ssize_t (*recv)(void *ctx, void *buf, size_t size);
+	void *ctx;
+};
+
+struct nl;
+
+/*
+ * Opens a conversation. t == NULL opens a real NETLINK_SOCK_DIAG socket
+ * (SOCK_CLOEXEC, large receive buffer) in the caller's current network
+ * namespace; otherwise t is copied and used as is, with portid 0.
+ * Returns 0 and *out (owned by the caller, nl_destroy) or a negative errno.
+ */
+int nl_create(struct nl **out, const struct nl_transport *t);
+void nl_destroy(struct nl *nl); /* NULL-safe */
+
+/* Next sequence number to put in a request header. */
+uint32_t nl_next_seq(struct nl *nl);
+
+/*
+ * Called for every reply message of a dump that is not NLMSG_DONE,
+ * NLMSG_ERROR or NLMSG_NOOP. Return 0 to go on, a negative errno to abort.
+ */
+typedef int (*nl_msg_fn)(const struct nlmsghdr *nlh, void *arg);
+
+/*
+ * Sends the dump request req (whose nlmsg_seq must be nl_next_seq's value)
+ * and runs cb for each reply message until NLMSG_DONE. Messages with a
+ * foreign portid or sequence are ignored; a truncated message ends the
+ * datagram it is in (the rest is skipped, not trusted). Returns:
+ *   0         the dump completed;
+ *   -EINTR    the dump completed but the kernel flagged NLM_F_DUMP_INTR
+ *             (its content may be inconsistent: the caller retries);
+ *   -errno    from an NLMSG_ERROR reply (e.g. -ENOENT, -EOPNOTSUPP when
+ *             the kernel has no diag module for the protocol), from the
+ *             transport (-ENOBUFS...) or from cb.
+ */
+int nl_dump(struct nl *nl, const void *req, size_t len, nl_msg_fn cb, void *arg);
+
+#endif

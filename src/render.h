@@ -1,0 +1,62 @@
+#ifndef SRC_RENDER_H
+#define SRC_RENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sock.h"
+
+struct names;
+
+/*
+ * The render stage: table, JSON, NDJSON, summary. Renderers write to a
+ * FILE * so tests capture them with open_memstream.
+ */
+enum render_format { FORMAT_TABLE, FORMAT_JSON, FORMAT_NDJSON };
+
+struct render_opts {
+	enum render_format format;
+	bool header;     /* table header line (-H clears it) */
+	bool numeric;    /* -n: no service names */
+	bool resolve;    /* -r: host names */
+	bool processes;  /* owners were scanned (false with -P) */
+	bool extended;   /* -e */
+	bool info;       /* -i */
+	bool memory;     /* -m */
+	bool timers;     /* -o */
+};
+
+struct render;
+
+/*
+ * Creates a renderer writing to f. names (not owned) answers service,
+ * user and host names. Returns 0 or -ENOMEM.
+ */
+int render_create(struct render **out, FILE *f, const struct render_opts *o,
+		  struct names *names);
+
+/*
+ * Takes one socket (s->owners set by the caller when processes are on).
+ * The table copies what it needs (formatted cells) and prints at
+ * render_finish, once widths are known; JSON and NDJSON write the row now.
+ * s need not outlive the call. Returns 0 or a negative errno (-EPIPE when
+ * the reader went away).
+ */
+int render_row(struct render *r, const struct sock *s);
+
+/* Prints what is buffered and closes the JSON array. Returns 0 or -errno. */
+int render_finish(struct render *r);
+void render_destroy(struct render *r); /* NULL-safe */
+
+/* Counts for -s: sockets by protocol, family (0 inet/other, 1 inet6), state. */
+struct summary {
+	uint64_t count[PROTO_COUNT][2][SS_MAX];
+};
+
+void summary_add(struct summary *sum, const struct sock *s);
+
+/* Prints the summary as a table or (JSON formats) one object. */
+int render_summary(FILE *f, const struct render_opts *o, const struct summary *sum);
+
+#endif
