@@ -51,6 +51,7 @@ void render_destroy(struct render *r); /* NULL-safe */
 
 /* Counts for -s: sockets by protocol, family (0 inet/other, 1 inet6), state. */
 struct summary {
+	uint32_t protos;                        /* PROTO_BIT mask asked for */
 	uint64_t count[PROTO_COUNT][2][SS_MAX];
 };
 
