@@ -1,1 +1,240 @@
-int main(void) { return 0; }
+/*
+ * sockstat: list sockets and the processes that own them.
+ *
+ * main is the only place that prints fatal errors and chooses the exit
+ * status: 0 success (also when nothing matched), 1 runtime error, 2 usage
+ * error. The pipeline is options -> gather -> owners -> names -> filter ->
+ * render; each stage lives in its own module.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "buf.h"
+#include "escape.h"
+#include "filter.h"
+#include "gather.h"
+#include "names.h"
+#include "options.h"
+#include "owners.h"
+#include "render.h"
+#include "sock.h"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* Everything the per-socket step needs, built once here. */
+struct run {
+	const struct options *opts;
+	const struct filter *filter;
+	struct owners *owners;      /* NULL when /proc is not scanned */
+	struct render *render;      /* NULL for -s */
+	struct summary summary;
+};
+
+/* Prints "sockstat: MESSAGE" with any user-controlled text escaped. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char raw[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "sockstat: ");
+	escape_text(&b, raw, strlen(raw));
+	buf_addc(&b, '\n');
+	if (buf_ok(&b))
+		fputs(b.p, stderr);
+	buf_finish(&b);
+}
+
+/* Does some holder of s pass the process filters (--pid, --command, --user)? */
+static bool process_match(const struct options *o, const struct sock *s)
+{
+	if (!o->have_pid && !o->command && !o->have_user)
+		return true;
+	if (!s->owners)
+		/* Nobody visible holds it: only --user can match, by kernel uid. */
+		return !o->have_pid && !o->command && o->have_user && s->has_uid &&
+		       s->uid == o->user_uid;
+	for (const struct owner *w = s->owners; w; w = w->next) {
+		if (o->have_pid && w->pid != o->pid)
+			continue;
+		if (o->command && strcmp(w->comm, o->command) != 0)
+			continue;
+		if (o->have_user && w->uid != o->user_uid)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static int on_sock(void *arg, const struct sock *s)
+{
+	struct run *r = arg;
+	if (!filter_match(r->filter, s))
+		return 0;
+	struct sock row = *s;
+	row.owners = r->owners ? owners_lookup(r->owners, s->inode) : NULL;
+	if (!process_match(r->opts, &row))
+		return 0;
+	if (!r->render) {
+		summary_add(&r->summary, &row);
+		return 0;
+	}
+	return render_row(r->render, &row);
+}
+
+/*
+ * Moves this process into a network namespace given as a name under
+ * /run/netns or as a path. /proc/net follows (it shows the namespace of
+ * the reading task), so both sources see the same sockets.
+ */
+static int enter_netns(const char *spec)
+{
+	char path[4096];
+	if (strchr(spec, '/'))
+		snprintf(path, sizeof(path), "%s", spec);
+	else if (snprintf(path, sizeof(path), "/run/netns/%s", spec) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/* Exit status for an output error: a reader that went away is not one. */
+static int output_status(int rc)
+{
+	if (rc == -EPIPE)
+		return EXIT_SUCCESS;
+	say("write error: %s", strerror(-rc));
+	return EXIT_RUNTIME;
+}
+
+static int run(const struct options *o)
+{
+	int status = EXIT_SUCCESS;
+	struct names *names = NULL;
+	struct filter *filter = NULL;
+	struct owners *owners = NULL;
+	struct render *render = NULL;
+
+	if (names_create(&names, NULL) < 0) {
+		say("out of memory");
+		return EXIT_RUNTIME;
+	}
+
+	struct filter_error ferr = {0};
+	if (filter_parse(o->filter_nwords, (const char *const *)o->filter_words, names, &filter,
+			 &ferr) < 0) {
+		say("bad filter: %s", ferr.msg);
+		status = EXIT_USAGE;
+		goto out;
+	}
+
+	if (o->netns) {
+		int rc = enter_netns(o->netns);
+		if (rc < 0) {
+			say("cannot enter network namespace '%s': %s", o->netns, strerror(-rc));
+			status = rc == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+			goto out;
+		}
+	}
+
+	bool need_owners = o->render.processes || o->have_pid || o->command || o->have_user;
+	if (need_owners) {
+		int rc = owners_create(&owners);
+		if (rc == 0)
+			rc = owners_scan(owners, "/proc");
+		if (rc < 0) {
+			say("cannot scan /proc for processes: %s", strerror(-rc));
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+	}
+
+	struct run r = {.opts = o, .filter = filter, .owners = owners};
+	if (o->summary) {
+		r.summary.protos = o->protos;
+	} else if (render_create(&render, stdout, &o->render, names) < 0) {
+		say("out of memory");
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	r.render = render;
+
+	struct gather_request req = {
+		.protos = o->protos,
+		.families = o->families,
+		.states = filter_states(filter, o->states),
+		.source = o->source,
+		.want_info = o->render.info && !o->summary,
+		.want_mem = o->render.memory && !o->summary,
+		.filter = filter,
+		.proc_root = "/proc",
+	};
+	struct gather_error gerr = {0};
+	int rc = gather_run(&req, on_sock, &r, &gerr);
+	if (rc == -EPIPE) {
+		status = EXIT_SUCCESS;
+		goto out;
+	}
+	if (rc < 0) {
+		if (gerr.what)
+			say("%s: %s: %s", proto_table[gerr.proto].name, gerr.what, strerror(-rc));
+		else
+			say("%s", strerror(-rc));
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+
+	rc = render ? render_finish(render) : render_summary(stdout, &o->render, &r.summary);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = -errno;
+	if (rc < 0)
+		status = output_status(rc);
+out:
+	render_destroy(render);
+	owners_destroy(owners);
+	filter_destroy(filter);
+	names_destroy(names);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	/* A closed pipe shows up as EPIPE from a write, and ends quietly. */
+	signal(SIGPIPE, SIG_IGN);
+
+	struct options o;
+	char err[256];
+	if (options_parse(&o, argc, argv, err, sizeof(err)) < 0) {
+		say("%s", err);
+		options_finish(&o);
+		return EXIT_USAGE;
+	}
+	int status = EXIT_SUCCESS;
+	if (o.help) {
+		options_usage(stdout);
+	} else if (o.version) {
+		printf("sockstat %s\n", SOCKSTAT_VERSION);
+	} else {
+		status = run(&o);
+	}
+	if (fflush(stdout) != 0 && status == EXIT_SUCCESS && errno != EPIPE)
+		status = EXIT_RUNTIME;
+	options_finish(&o);
+	return status;
+}
