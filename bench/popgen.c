@@ -31,7 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { BASE_PORT = 20000, MAX_PROCS = 2000, FD_LIMIT = 19900 };
+enum { BASE_PORT = 10000, MAX_PROCS = 2000, FD_LIMIT = 19900 };
 
 struct plan {
 	long tcp;        /* TCP sockets wanted in the dump, in all */
