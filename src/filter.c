@@ -1,1 +1,928 @@
-/* Being written. */
+#include "filter.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "filter_impl.h"
+#include "names.h"
+
+/*
+ * The lexer works on the caller's words in place: a filter may arrive as
+ * one quoted word, as one word per token, or as a mix, and every token
+ * remembers which word and byte it came from so errors can point there.
+ */
+enum tok_type {
+	T_EOF,
+	T_LPAREN,
+	T_RPAREN,
+	T_AND,
+	T_OR,
+	T_NOT,
+	T_OP,     /* a comparison operator, op holds which */
+	T_WORD,
+};
+
+enum cmp { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
+
+struct token {
+	enum tok_type type;
+	enum cmp op;
+	int word;
+	int off;
+	size_t len;         /* raw length inside the word */
+};
+
+/* Lexing modes: keywords and operators, or a raw operand (address, port). */
+enum lex_mode { M_NORMAL, M_OPERAND };
+
+struct parser {
+	int nwords;
+	const char *const *words;
+	int w;              /* current word */
+	size_t off;         /* current byte in that word */
+	int depth;          /* open parentheses */
+	int not_depth;      /* how many `not` enclose the current primary */
+	struct filter *f;
+	struct names *names;
+	struct filter_error *err;
+};
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static bool is_opchar(char c)
+{
+	return c == '(' || c == ')' || c == '&' || c == '|' || c == '!' || c == '=' ||
+	       c == '<' || c == '>';
+}
+
+static void skip_space(struct parser *p)
+{
+	while (p->w < p->nwords) {
+		const char *s = p->words[p->w];
+		while (s[p->off] && is_space(s[p->off]))
+			p->off++;
+		if (s[p->off])
+			return;
+		p->w++;
+		p->off = 0;
+	}
+}
+
+/* A keyword spelled as a whole token; words are compared exactly, as ss does. */
+static bool tok_is(const struct parser *p, const struct token *t, const char *kw)
+{
+	size_t n = strlen(kw);
+	return t->type == T_WORD && t->len == n && memcmp(p->words[t->word] + t->off, kw, n) == 0;
+}
+
+static const struct { const char *s; enum tok_type type; enum cmp op; } word_ops[] = {
+	{"and", T_AND, 0}, {"or", T_OR, 0}, {"not", T_NOT, 0},
+	{"eq", T_OP, C_EQ}, {"ne", T_OP, C_NE}, {"neq", T_OP, C_NE},
+	{"lt", T_OP, C_LT}, {"le", T_OP, C_LE}, {"leq", T_OP, C_LE},
+	{"gt", T_OP, C_GT}, {"ge", T_OP, C_GE}, {"geq", T_OP, C_GE},
+};
+
+static const struct { const char *s; enum tok_type type; enum cmp op; } sym_ops[] = {
+	/* Longest spellings first so "&&" is not read as "&" "&". */
+	{"&&", T_AND, 0}, {"||", T_OR, 0}, {"!=", T_OP, C_NE}, {"==", T_OP, C_EQ},
+	{"<=", T_OP, C_LE}, {">=", T_OP, C_GE},
+	{"&", T_AND, 0}, {"|", T_OR, 0}, {"!", T_NOT, 0}, {"=", T_OP, C_EQ},
+	{"<", T_OP, C_LT}, {">", T_OP, C_GT},
+};
+
+/*
+ * Reads the token at the current position into t without consuming it.
+ * In M_OPERAND mode everything up to white space is one token (addresses
+ * and UNIX paths may hold any byte but space; a backslash escapes one
+ * byte), except that closing parentheses glued to its end are left for
+ * the next token, as many as are open.
+ */
+static void peek(struct parser *p, enum lex_mode mode, struct token *t)
+{
+	skip_space(p);
+	memset(t, 0, sizeof(*t));
+	if (p->w >= p->nwords) {
+		t->type = T_EOF;
+		t->word = p->nwords > 0 ? p->nwords - 1 : 0;
+		t->off = p->nwords > 0 ? (int)strlen(p->words[t->word]) : 0;
+		return;
+	}
+	const char *s = p->words[p->w];
+	size_t i = p->off;
+	t->word = p->w;
+	t->off = (int)i;
+	if (s[i] == '(' || s[i] == ')') {
+		t->type = s[i] == '(' ? T_LPAREN : T_RPAREN;
+		t->len = 1;
+		return;
+	}
+	if (mode == M_OPERAND) {
+		size_t j = i;
+		while (s[j] && !is_space(s[j])) {
+			if (s[j] == '\\' && s[j + 1])
+				j++;
+			j++;
+		}
+		/*
+		 * An inet operand never ends in ')', so every trailing one is
+		 * a parenthesis; a UNIX path may, so only as many as are open.
+		 */
+		bool unixish = s[i] == '/' || s[i] == '@' || strncmp(s + i, "unix:", 5) == 0;
+		int budget = unixish ? p->depth : 1 << 30;
+		while (j > i + 1 && s[j - 1] == ')' && s[j - 2] != '\\' && budget > 0) {
+			j--;
+			budget--;
+		}
+		t->type = T_WORD;
+		t->len = j - i;
+		return;
+	}
+	for (size_t k = 0; k < sizeof(sym_ops) / sizeof(sym_ops[0]); k++) {
+		size_t n = strlen(sym_ops[k].s);
+		if (strncmp(s + i, sym_ops[k].s, n) == 0) {
+			t->type = sym_ops[k].type;
+			t->op = sym_ops[k].op;
+			t->len = n;
+			return;
+		}
+	}
+	size_t j = i;
+	while (s[j] && !is_space(s[j]) && !is_opchar(s[j])) {
+		if (s[j] == '\\' && s[j + 1])
+			j++;
+		j++;
+	}
+	t->type = T_WORD;
+	t->len = j - i;
+	for (size_t k = 0; k < sizeof(word_ops) / sizeof(word_ops[0]); k++) {
+		if (tok_is(p, t, word_ops[k].s)) {
+			t->type = word_ops[k].type;
+			t->op = word_ops[k].op;
+			return;
+		}
+	}
+}
+
+static void consume(struct parser *p, const struct token *t)
+{
+	if (t->type == T_EOF)
+		return;
+	p->w = t->word;
+	p->off = (size_t)t->off + t->len;
+}
+
+static void next(struct parser *p, enum lex_mode mode, struct token *t)
+{
+	peek(p, mode, t);
+	consume(p, t);
+}
+
+/* The token's text with backslash escapes removed, owned by the filter. */
+static char *tok_text(struct parser *p, const struct token *t)
+{
+	const char *s = p->words[t->word] + t->off;
+	char *d = arena_alloc(&p->f->arena, t->len + 1);
+	if (!d)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < t->len; i++) {
+		if (s[i] == '\\' && i + 1 < t->len)
+			i++;
+		d[n++] = s[i];
+	}
+	d[n] = '\0';
+	return d;
+}
+
+/*
+ * Fills err for token t: msg is the sentence fmt followed by where it is
+ * ("at word 3", counting words from 1, and the byte offset when the word
+ * holds more than this token). Returns -EINVAL for the caller to pass on.
+ */
+__attribute__((format(printf, 3, 4)))
+static int fail(struct parser *p, const struct token *t, const char *fmt, ...)
+{
+	struct filter_error *e = p->err;
+	if (!e)
+		return -EINVAL;
+	memset(e, 0, sizeof(*e));
+	e->word = t->word;
+	e->offset = t->off;
+	if (p->nwords > 0 && t->word < p->nwords) {
+		size_t n = t->len < sizeof(e->text) - 1 ? t->len : sizeof(e->text) - 1;
+		memcpy(e->text, p->words[t->word] + t->off, n);
+		e->text[n] = '\0';
+	}
+	char what[100];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (t->off > 0)
+		snprintf(e->msg, sizeof(e->msg), "%s at word %d, offset %d", what, t->word + 1, t->off);
+	else
+		snprintf(e->msg, sizeof(e->msg), "%s at word %d", what, t->word + 1);
+	return -EINVAL;
+}
+
+/* The token as text for a message, cut to a readable length. */
+static const char *shown(struct parser *p, const struct token *t, char *tmp, size_t size)
+{
+	if (t->type == T_EOF)
+		return "end of filter";
+	size_t n = t->len < size - 1 ? t->len : size - 1;
+	memcpy(tmp, p->words[t->word] + t->off, n);
+	tmp[n] = '\0';
+	return tmp;
+}
+
+static struct fnode *new_node(struct parser *p, enum fnode_kind kind)
+{
+	struct fnode *n = arena_alloc(&p->f->arena, sizeof(*n));
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->kind = kind;
+	n->port = -1;
+	return n;
+}
+
+static struct fnode *new_pair(struct parser *p, enum fnode_kind kind, struct fnode *a,
+			      struct fnode *b)
+{
+	struct fnode *n = new_node(p, kind);
+	if (n) {
+		n->a = a;
+		n->b = b;
+	}
+	return n;
+}
+
+/* ---- states ---- */
+
+#define BUCKET (STATE_BIT(SS_SYN_RECV) | STATE_BIT(SS_NEW_SYN_RECV) | STATE_BIT(SS_TIME_WAIT))
+#define CONNECTED (STATES_ALL & ~(STATE_BIT(SS_CLOSE) | STATE_BIT(SS_LISTEN)))
+
+/*
+ * ss's names, their netstat spellings and ss's groups. Names are compared
+ * case-insensitively with '_' read as '-', so "TIME_WAIT" is "time-wait".
+ * A SYN_RECV socket is NEW_SYN_RECV in the kernel's request table, so the
+ * two always go together.
+ */
+static const struct { const char *name; uint32_t mask; } state_table[] = {
+	{"established", STATE_BIT(SS_ESTABLISHED)},
+	{"syn-sent", STATE_BIT(SS_SYN_SENT)},
+	{"syn-recv", STATE_BIT(SS_SYN_RECV) | STATE_BIT(SS_NEW_SYN_RECV)},
+	{"syn-rcv", STATE_BIT(SS_SYN_RECV) | STATE_BIT(SS_NEW_SYN_RECV)},
+	{"new-syn-recv", STATE_BIT(SS_SYN_RECV) | STATE_BIT(SS_NEW_SYN_RECV)},
+	{"fin-wait-1", STATE_BIT(SS_FIN_WAIT1)},
+	{"fin-wait1", STATE_BIT(SS_FIN_WAIT1)},
+	{"fin-wait-2", STATE_BIT(SS_FIN_WAIT2)},
+	{"fin-wait2", STATE_BIT(SS_FIN_WAIT2)},
+	{"time-wait", STATE_BIT(SS_TIME_WAIT)},
+	{"closed", STATE_BIT(SS_CLOSE)},
+	{"close", STATE_BIT(SS_CLOSE)},
+	{"unconnected", STATE_BIT(SS_CLOSE)},
+	{"unconn", STATE_BIT(SS_CLOSE)},
+	{"close-wait", STATE_BIT(SS_CLOSE_WAIT)},
+	{"last-ack", STATE_BIT(SS_LAST_ACK)},
+	{"listening", STATE_BIT(SS_LISTEN)},
+	{"listen", STATE_BIT(SS_LISTEN)},
+	{"closing", STATE_BIT(SS_CLOSING)},
+	{"all", STATES_ALL},
+	{"connected", CONNECTED},
+	{"synchronized", CONNECTED & ~STATE_BIT(SS_SYN_SENT)},
+	{"bucket", BUCKET},
+	{"big", STATES_ALL & ~BUCKET},
+};
+
+static bool state_eq(const char *s, size_t len, const char *name)
+{
+	if (strlen(name) != len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i] == '_' ? '-' : s[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != name[i])
+			return false;
+	}
+	return true;
+}
+
+static int parse_state(struct parser *p, const struct token *kw, bool exclude)
+{
+	struct token t;
+	next(p, M_NORMAL, &t);
+	if (t.type != T_WORD) {
+		char tmp[64];
+		return fail(p, t.type == T_EOF ? kw : &t, "missing state after '%s'%s%s",
+			    exclude ? "exclude" : "state", t.type == T_EOF ? "" : ", got ",
+			    t.type == T_EOF ? "" : shown(p, &t, tmp, sizeof(tmp)));
+	}
+	const char *s = p->words[t.word] + t.off;
+	uint32_t mask = 0;
+	for (size_t k = 0; k < sizeof(state_table) / sizeof(state_table[0]); k++) {
+		if (state_eq(s, t.len, state_table[k].name)) {
+			mask = state_table[k].mask;
+			break;
+		}
+	}
+	if (!mask) {
+		char tmp[64];
+		return fail(p, &t, "unknown state '%s'", shown(p, &t, tmp, sizeof(tmp)));
+	}
+	struct filter *f = p->f;
+	if (!f->has_states) {
+		f->states = exclude ? STATES_ALL : 0;
+		f->has_states = true;
+	}
+	if (exclude)
+		f->states &= ~mask;
+	else
+		f->states |= mask;
+	return 0;
+}
+
+/* ---- operands ---- */
+
+/* Parses a decimal number of at most max; false for anything else. */
+static bool parse_num(const char *s, size_t len, unsigned long max, unsigned long *out)
+{
+	if (len == 0 || len > 10)
+		return false;
+	unsigned long v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A port: number, '*' (any, -1) or service name. */
+static int parse_port(struct parser *p, const struct token *t, const char *s, int32_t *port)
+{
+	unsigned long v;
+	if (strcmp(s, "*") == 0 || *s == '\0') {
+		*port = -1;
+		return 0;
+	}
+	if (parse_num(s, strlen(s), 65535, &v)) {
+		*port = (int32_t)v;
+		return 0;
+	}
+	if (p->names && (s[0] < '0' || s[0] > '9')) {
+		int r = names_service_port(p->names, s, PROTO_COUNT);
+		if (r >= 0 && r <= 65535) {
+			*port = r;
+			return 0;
+		}
+	}
+	return fail(p, t, "bad port '%s'", s);
+}
+
+/* Dotted IPv4 with 1 to 4 parts ("10", "127.0.0"): missing parts are 0. */
+static bool parse_v4(const char *s, uint8_t *addr)
+{
+	memset(addr, 0, 16);
+	for (int i = 0; i < 4; i++) {
+		size_t n = strcspn(s, ".");
+		unsigned long v;
+		if (!parse_num(s, n, 255, &v))
+			return false;
+		addr[i] = (uint8_t)v;
+		if (s[n] == '\0')
+			return true;
+		s += n + 1;
+	}
+	return false;
+}
+
+/*
+ * Parses "ADDR[/LEN]" of family fam (AF_UNSPEC: whichever it is) into n.
+ * Returns false when it is not an address.
+ */
+static bool parse_prefix(char *s, int fam, struct fnode *n)
+{
+	char *slash = strchr(s, '/');
+	unsigned long plen = 0;
+	bool have_len = false;
+	if (slash) {
+		*slash = '\0';
+		if (!parse_num(slash + 1, strlen(slash + 1), 128, &plen))
+			return false;
+		have_len = true;
+	}
+	uint8_t a[16];
+	if (strchr(s, ':')) {
+		if (fam == AF_INET || inet_pton(AF_INET6, s, a) != 1)
+			return false;
+		n->family = AF_INET6;
+		if (!have_len)
+			plen = 128;
+	} else {
+		if (fam == AF_INET6 || !parse_v4(s, a))
+			return false;
+		n->family = AF_INET;
+		if (!have_len)
+			plen = 32;
+		if (plen > 32)
+			return false;
+	}
+	memcpy(n->addr, a, 16);
+	n->prefix_len = (uint8_t)plen;
+	return true;
+}
+
+/*
+ * Parses an endpoint "[FAMILY:]ADDR[/LEN][:PORT]" or a UNIX pattern into
+ * a new FN_HOST or FN_UNIX node. Forms: "*", "*:22", ":22", "10/8",
+ * "127.0.0.1:ssh", "[::1]:22", "[::1/128]", "[::1]/128", "::1",
+ * "inet6:[::]:80", "unix:/run/x*", "/run/x*", "@name*".
+ */
+static int parse_endpoint(struct parser *p, const struct token *t, enum fside side,
+			  bool port_only, struct fnode **out)
+{
+	char *s = tok_text(p, t);
+	struct fnode *n = new_node(p, FN_HOST);
+	if (!s || !n)
+		return -ENOMEM;
+	n->side = (uint8_t)side;
+	int fam = AF_UNSPEC;
+	bool is_unix = false;
+	if (strncmp(s, "unix:", 5) == 0) {
+		is_unix = true;
+		s += 5;
+	} else if (strncmp(s, "inet:", 5) == 0) {
+		fam = AF_INET;
+		s += 5;
+	} else if (strncmp(s, "inet6:", 6) == 0) {
+		fam = AF_INET6;
+		s += 6;
+	} else if (!port_only && (s[0] == '/' || s[0] == '@')) {
+		is_unix = true;
+	}
+	if (is_unix) {
+		if (port_only)
+			return fail(p, t, "bad port '%s'", s);
+		n->kind = FN_UNIX;
+		n->pattern = s;
+		*out = n;
+		return 0;
+	}
+	n->family = (uint8_t)fam;
+	n->qualified = fam != AF_UNSPEC;
+
+	/* Split the address from the port. */
+	char *addr = s;
+	char *port = NULL;
+	if (s[0] == '[') {
+		char *end = strchr(s, ']');
+		if (!end)
+			return fail(p, t, "bad address '%s'", s);
+		*end = '\0';
+		addr = s + 1;
+		char *rest = end + 1;
+		if (*rest == '/') {
+			/* "[::1]/128": move the length inside for parse_prefix. */
+			char *colon = strchr(rest, ':');
+			if (colon)
+				*colon = '\0';
+			size_t alen = strlen(addr);
+			size_t rlen = strlen(rest);
+			memmove(addr + alen, rest, rlen + 1);
+			port = colon ? colon + 1 : NULL;
+		} else if (*rest == ':') {
+			port = rest + 1;
+		} else if (*rest) {
+			return fail(p, t, "bad address '%s'", addr);
+		}
+	} else if (port_only && s[0] != '*' && !strchr(s, '.') && !strchr(s, ':')) {
+		/* "dport = 22", "dport = ssh": a bare port. */
+		addr = "";
+		port = s;
+	} else if (s[0] == '*') {
+		if (s[1] == ':')
+			port = s + 2;
+		else if (s[1])
+			return fail(p, t, "bad address '%s'", s);
+		addr = "";
+	} else {
+		char *colon = strrchr(s, ':');
+		size_t ncolons = 0;
+		for (char *c = s; *c; c++)
+			ncolons += *c == ':';
+		if (ncolons >= 2) {
+			/* Bare IPv6: a port only when the whole is not an address. */
+			char tmp[INET6_ADDRSTRLEN + 8];
+			uint8_t a[16];
+			size_t l = strcspn(s, "/");
+			if (l < sizeof(tmp)) {
+				memcpy(tmp, s, l);
+				tmp[l] = '\0';
+			}
+			if (l >= sizeof(tmp) || inet_pton(AF_INET6, tmp, a) != 1) {
+				*colon = '\0';
+				port = colon + 1;
+			}
+		} else if (colon) {
+			*colon = '\0';
+			port = colon + 1;
+		}
+	}
+	if (port) {
+		int r = parse_port(p, t, port, &n->port);
+		if (r)
+			return r;
+	}
+	if (*addr && strcmp(addr, "*") != 0) {
+		if (!parse_prefix(addr, fam, n))
+			return fail(p, t, "bad address '%s'", addr);
+		if (n->family == AF_INET6 && n->prefix_len > 128)
+			return fail(p, t, "bad prefix length in '%s'", addr);
+	}
+	*out = n;
+	return 0;
+}
+
+/* ---- expressions ---- */
+
+static int parse_or(struct parser *p, struct fnode **out);
+
+static bool starts_operand(const struct token *t)
+{
+	return t->type == T_LPAREN || t->type == T_NOT || t->type == T_WORD;
+}
+
+/* `src|dst [=] ENDPOINT` */
+static int parse_hostpred(struct parser *p, const struct token *kw, enum fside side,
+			  struct fnode **out)
+{
+	struct token t;
+	char tmp[64];
+	const char *name = side == FSIDE_LOCAL ? "src" : "dst";
+	peek(p, M_NORMAL, &t);
+	if (t.type == T_OP) {
+		if (t.op != C_EQ)
+			return fail(p, &t, "'%s' takes only '=', not '%s'", name,
+				    shown(p, &t, tmp, sizeof(tmp)));
+		consume(p, &t);
+	}
+	next(p, M_OPERAND, &t);
+	if (t.type != T_WORD)
+		return fail(p, t.type == T_EOF ? kw : &t, "missing address after '%s'", name);
+	return parse_endpoint(p, &t, side, false, out);
+}
+
+/* `sport|dport [OP] [ADDR:]PORT` */
+static int parse_portpred(struct parser *p, const struct token *kw, enum fside side,
+			  struct fnode **out)
+{
+	struct token t;
+	const char *name = side == FSIDE_LOCAL ? "sport" : "dport";
+	enum cmp op = C_EQ;
+	peek(p, M_NORMAL, &t);
+	if (t.type == T_OP) {
+		op = t.op;
+		consume(p, &t);
+	}
+	next(p, M_OPERAND, &t);
+	if (t.type != T_WORD)
+		return fail(p, t.type == T_EOF ? kw : &t, "missing port after '%s'", name);
+	struct fnode *h;
+	int r = parse_endpoint(p, &t, side, true, &h);
+	if (r)
+		return r;
+	if (op == C_EQ) {
+		*out = h;
+		return 0;
+	}
+	if (op == C_NE) {
+		/* As in ss, != is the negation of =. */
+		*out = new_pair(p, FN_NOT, h, NULL);
+		return *out ? 0 : -ENOMEM;
+	}
+	if (h->port < 0) {
+		char tmp[64];
+		return fail(p, &t, "bad port '%s': an ordering needs a number",
+			    shown(p, &t, tmp, sizeof(tmp)));
+	}
+	struct fnode *c = new_node(p, FN_PORT);
+	if (!c)
+		return -ENOMEM;
+	c->side = (uint8_t)side;
+	c->port = h->port;
+	c->op = op == C_LT ? FOP_LT : op == C_LE ? FOP_LE : op == C_GT ? FOP_GT : FOP_GE;
+	if (h->family == AF_UNSPEC) {
+		*out = c;
+		return 0;
+	}
+	/* An address given with an ordering: that address and that ordering. */
+	h->port = -1;
+	*out = new_pair(p, FN_AND, h, c);
+	return *out ? 0 : -ENOMEM;
+}
+
+/*
+ * primary := '(' or ')' | 'not' primary | predicate | state clause.
+ * A state clause yields no node (*out = NULL): it sets the global mask.
+ */
+static int parse_unary(struct parser *p, struct fnode **out)
+{
+	struct token t;
+	char tmp[64];
+	next(p, M_NORMAL, &t);
+	switch (t.type) {
+	case T_NOT: {
+		struct token u;
+		peek(p, M_NORMAL, &u);
+		if (!starts_operand(&u))
+			return fail(p, u.type == T_EOF ? &t : &u, "missing expression after '%s'",
+				    shown(p, &t, tmp, sizeof(tmp)));
+		p->not_depth++;
+		struct fnode *a;
+		int r = parse_unary(p, &a);
+		p->not_depth--;
+		if (r)
+			return r;
+		*out = new_pair(p, FN_NOT, a, NULL);
+		return *out ? 0 : -ENOMEM;
+	}
+	case T_LPAREN: {
+		struct token u;
+		peek(p, M_NORMAL, &u);
+		if (u.type == T_RPAREN)
+			return fail(p, &u, "unexpected ')'");
+		p->depth++;
+		int r = parse_or(p, out);
+		p->depth--;
+		if (r)
+			return r;
+		next(p, M_NORMAL, &u);
+		if (u.type != T_RPAREN)
+			return u.type == T_EOF ? fail(p, &t, "unbalanced parenthesis")
+					       : fail(p, &u, "unexpected '%s'",
+						      shown(p, &u, tmp, sizeof(tmp)));
+		return 0;
+	}
+	case T_WORD:
+		break;
+	case T_RPAREN:
+		if (p->depth == 0)
+			return fail(p, &t, "unbalanced parenthesis");
+		return fail(p, &t, "unexpected ')'");
+	case T_EOF:
+		return fail(p, &t, "unexpected end of filter");
+	default:
+		return fail(p, &t, "unexpected '%s'", shown(p, &t, tmp, sizeof(tmp)));
+	}
+	if (tok_is(p, &t, "src"))
+		return parse_hostpred(p, &t, FSIDE_LOCAL, out);
+	if (tok_is(p, &t, "dst"))
+		return parse_hostpred(p, &t, FSIDE_PEER, out);
+	if (tok_is(p, &t, "sport"))
+		return parse_portpred(p, &t, FSIDE_LOCAL, out);
+	if (tok_is(p, &t, "dport"))
+		return parse_portpred(p, &t, FSIDE_PEER, out);
+	bool excl = tok_is(p, &t, "exclude") || tok_is(p, &t, "excl");
+	if (excl || tok_is(p, &t, "state")) {
+		/* States are one global mask, so they cannot sit under not or in (). */
+		if (p->depth > 0 || p->not_depth > 0)
+			return fail(p, &t, "'%s' cannot be inside parentheses or after 'not'",
+				    shown(p, &t, tmp, sizeof(tmp)));
+		*out = NULL;
+		return parse_state(p, &t, excl);
+	}
+	return fail(p, &t, "unexpected '%s'", shown(p, &t, tmp, sizeof(tmp)));
+}
+
+/* and := unary { ['and'] unary } */
+static int parse_and(struct parser *p, struct fnode **out)
+{
+	struct fnode *acc;
+	int r = parse_unary(p, &acc);
+	if (r)
+		return r;
+	for (;;) {
+		struct token t;
+		peek(p, M_NORMAL, &t);
+		if (t.type == T_AND) {
+			consume(p, &t);
+			struct token u;
+			peek(p, M_NORMAL, &u);
+			if (!starts_operand(&u)) {
+				char tmp[64];
+				return fail(p, u.type == T_EOF ? &t : &u,
+					    "missing expression after '%s'",
+					    shown(p, &t, tmp, sizeof(tmp)));
+			}
+		} else if (!starts_operand(&t)) {
+			break;
+		}
+		struct fnode *b;
+		r = parse_unary(p, &b);
+		if (r)
+			return r;
+		if (!acc)
+			acc = b;
+		else if (b && !(acc = new_pair(p, FN_AND, acc, b)))
+			return -ENOMEM;
+	}
+	*out = acc;
+	return 0;
+}
+
+/* or := and { 'or' and } */
+static int parse_or(struct parser *p, struct fnode **out)
+{
+	struct fnode *acc;
+	int r = parse_and(p, &acc);
+	if (r)
+		return r;
+	for (;;) {
+		struct token t;
+		char tmp[64];
+		peek(p, M_NORMAL, &t);
+		if (t.type != T_OR)
+			break;
+		consume(p, &t);
+		struct token u;
+		peek(p, M_NORMAL, &u);
+		if (!starts_operand(&u))
+			return fail(p, u.type == T_EOF ? &t : &u, "missing expression after '%s'",
+				    shown(p, &t, tmp, sizeof(tmp)));
+		struct fnode *b;
+		r = parse_and(p, &b);
+		if (r)
+			return r;
+		if (!acc || !b)
+			return fail(p, &t, "state clauses cannot be an operand of '%s'",
+				    shown(p, &t, tmp, sizeof(tmp)));
+		if (!(acc = new_pair(p, FN_OR, acc, b)))
+			return -ENOMEM;
+	}
+	*out = acc;
+	return 0;
+}
+
+int filter_parse(int nwords, const char *const *words, struct names *names,
+		 struct filter **out, struct filter_error *err)
+{
+	*out = NULL;
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (nwords < 0 || (nwords > 0 && !words))
+		return -EINVAL;
+	struct parser p = {
+		.nwords = nwords,
+		.words = words,
+		.names = names,
+		.err = err,
+	};
+	skip_space(&p);
+	if (p.w >= nwords)
+		return 0;
+	struct filter *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	arena_init(&f->arena);
+	p.f = f;
+	int r = parse_or(&p, &f->root);
+	if (!r) {
+		struct token t;
+		peek(&p, M_NORMAL, &t);
+		if (t.type == T_RPAREN)
+			r = fail(&p, &t, "unbalanced parenthesis");
+		else if (t.type != T_EOF) {
+			char tmp[64];
+			r = fail(&p, &t, "unexpected '%s'", shown(&p, &t, tmp, sizeof(tmp)));
+		}
+	}
+	if (r) {
+		filter_destroy(f);
+		return r;
+	}
+	*out = f;
+	return 0;
+}
+
+void filter_destroy(struct filter *f)
+{
+	if (!f)
+		return;
+	arena_finish(&f->arena);
+	free(f);
+}
+
+uint32_t filter_states(const struct filter *f, uint32_t base)
+{
+	return f && f->has_states ? f->states : base;
+}
+
+/* ---- evaluation ---- */
+
+static bool prefix_match(const uint8_t *a, const uint8_t *p, unsigned bits)
+{
+	unsigned bytes = bits / 8;
+	if (memcmp(a, p, bytes) != 0)
+		return false;
+	unsigned rest = bits % 8;
+	if (!rest)
+		return true;
+	uint8_t mask = (uint8_t)(0xff00u >> rest);
+	return ((a[bytes] ^ p[bytes]) & mask) == 0;
+}
+
+static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+/*
+ * The kernel's rule (inet_diag_bc_run), which this must equal so the
+ * bytecode and user space agree: the family must match, except that an
+ * unqualified IPv4 condition also matches an IPv4-mapped IPv6 address.
+ */
+static bool host_match(const struct fnode *n, const struct sock *s)
+{
+	const struct sock_endpoint *ep = n->side == FSIDE_LOCAL ? &s->local : &s->peer;
+	if (s->family != AF_INET && s->family != AF_INET6)
+		return n->family == AF_UNSPEC && n->port == -1;
+	if (n->port != -1 && n->port != ep->port)
+		return false;
+	if (n->family == AF_UNSPEC)
+		return true;
+	if (n->family == s->family)
+		return prefix_match(ep->addr, n->addr, n->prefix_len);
+	if (n->family == AF_INET && !n->qualified && s->family == AF_INET6 &&
+	    memcmp(ep->addr, v4mapped_prefix, 12) == 0)
+		return prefix_match(ep->addr + 12, n->addr, n->prefix_len);
+	return false;
+}
+
+static bool port_match(const struct fnode *n, const struct sock *s)
+{
+	if (s->family != AF_INET && s->family != AF_INET6)
+		return false;
+	int port = n->side == FSIDE_LOCAL ? s->local.port : s->peer.port;
+	switch (n->op) {
+	case FOP_LT: return port < n->port;
+	case FOP_LE: return port <= n->port;
+	case FOP_GT: return port > n->port;
+	case FOP_GE: return port >= n->port;
+	}
+	return false;
+}
+
+/*
+ * UNIX names are matched as ss prints them: abstract names with '@' for
+ * the leading NUL, cut at any later NUL; unnamed as "". ss matches
+ * case-insensitively, and so do we. The peer's name is not in the record,
+ * so a dst pattern sees "".
+ */
+static bool unix_match(const struct fnode *n, const struct sock *s)
+{
+	if (s->family != AF_UNIX)
+		return false;
+	char name[512];
+	size_t len = 0;
+	if (n->side == FSIDE_LOCAL && s->path) {
+		len = s->path_len < sizeof(name) - 1 ? s->path_len : sizeof(name) - 1;
+		memcpy(name, s->path, len);
+		if (len && name[0] == '\0')
+			name[0] = '@';
+	}
+	name[len] = '\0';
+	return fnmatch(n->pattern, name, FNM_CASEFOLD) == 0;
+}
+
+bool filter_node_match(const struct fnode *n, const struct sock *s)
+{
+	if (!n)
+		return true;
+	switch (n->kind) {
+	case FN_AND: return filter_node_match(n->a, s) && filter_node_match(n->b, s);
+	case FN_OR: return filter_node_match(n->a, s) || filter_node_match(n->b, s);
+	case FN_NOT: return !filter_node_match(n->a, s);
+	case FN_HOST: return host_match(n, s);
+	case FN_PORT: return port_match(n, s);
+	case FN_UNIX: return unix_match(n, s);
+	}
+	return false;
+}
+
+bool filter_match(const struct filter *f, const struct sock *s)
+{
+	return !f || filter_node_match(f->root, s);
+}
