@@ -1,1 +1,342 @@
-/* Being written. */
+#include "gather.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "diag.h"
+#include "filter.h"
+#include "nl.h"
+#include "procnet.h"
+
+/*
+ * One row per (protocol, family) dump, in output order. Adding a protocol
+ * is adding a row, not another branch.
+ */
+struct step {
+	uint8_t proto;        /* enum proto */
+	uint8_t fam;          /* enum fam bit that selects this row */
+	uint8_t family;       /* AF_* asked of netlink and /proc */
+	bool bytecode;        /* inet_diag accepts filter bytecode */
+	const char *procfile; /* for the caller's error message */
+};
+
+static const struct step steps[] = {
+	{PROTO_TCP, FAM_INET, AF_INET, true, "/proc/net/tcp"},
+	{PROTO_TCP, FAM_INET6, AF_INET6, true, "/proc/net/tcp6"},
+	{PROTO_UDP, FAM_INET, AF_INET, true, "/proc/net/udp"},
+	{PROTO_UDP, FAM_INET6, AF_INET6, true, "/proc/net/udp6"},
+	{PROTO_UDPLITE, FAM_INET, AF_INET, true, "/proc/net/udplite"},
+	{PROTO_UDPLITE, FAM_INET6, AF_INET6, true, "/proc/net/udplite6"},
+	{PROTO_RAW, FAM_INET, AF_INET, true, "/proc/net/raw"},
+	{PROTO_RAW, FAM_INET6, AF_INET6, true, "/proc/net/raw6"},
+	{PROTO_UNIX, FAM_UNIX, AF_UNIX, false, "/proc/net/unix"},
+	{PROTO_PACKET, FAM_PACKET, AF_PACKET, false, "/proc/net/packet"},
+};
+
+/* A dump interrupted by the kernel is tried again, this many times at most. */
+enum { DUMP_TRIES = 4 };
+
+/* Room for a request: headers plus the largest bytecode we push down. */
+enum { BYTECODE_MAX = 4096, REQ_MAX = BYTECODE_MAX + 256 };
+
+/*
+ * The sockets handed to the sink during the current dump, so that a retry
+ * after NLM_F_DUMP_INTR skips them. Open addressing over 64-bit keys; 0
+ * marks an empty slot. It grows by doubling, so its cost is a few
+ * allocations per run, not one per socket.
+ */
+struct seen {
+	uint64_t *v;
+	size_t cap; /* a power of two, or 0 */
+	size_t len;
+};
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+/*
+ * The identity of a socket: its cookie, which the kernel never reuses
+ * while the socket lives, or, without one, a hash of what the row shows.
+ * The top bit keeps the two kinds apart and the key away from 0.
+ */
+static uint64_t sock_key(const struct sock *s)
+{
+	if (s->cookie)
+		return s->cookie;
+	uint64_t h = mix(s->inode ^ ((uint64_t)s->family << 56));
+	h = mix(h ^ ((uint64_t)s->local.port << 16 | s->peer.port));
+	for (size_t i = 0; i < 16; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, s->local.addr + i, 8);
+		memcpy(&b, s->peer.addr + i, 8);
+		h = mix(h ^ a) ^ mix(b + i);
+	}
+	return h | 1ull << 63;
+}
+
+static bool seen_insert(struct seen *set, uint64_t key, bool *fresh)
+{
+	if ((set->len + 1) * 4 > set->cap * 3) {
+		size_t cap = set->cap ? set->cap * 2 : 1024;
+		uint64_t *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return false;
+		for (size_t i = 0; i < set->cap; i++) {
+			if (!set->v[i])
+				continue;
+			size_t j = mix(set->v[i]) & (cap - 1);
+			while (v[j])
+				j = (j + 1) & (cap - 1);
+			v[j] = set->v[i];
+		}
+		free(set->v);
+		set->v = v;
+		set->cap = cap;
+	}
+	size_t j = mix(key) & (set->cap - 1);
+	while (set->v[j]) {
+		if (set->v[j] == key) {
+			*fresh = false;
+			return true;
+		}
+		j = (j + 1) & (set->cap - 1);
+	}
+	set->v[j] = key;
+	set->len++;
+	*fresh = true;
+	return true;
+}
+
+static void seen_clear(struct seen *set)
+{
+	if (set->len)
+		memset(set->v, 0, set->cap * sizeof(*set->v));
+	set->len = 0;
+}
+
+struct run {
+	const struct gather_request *req;
+	sock_sink_fn sink;
+	void *arg;
+	const struct step *step;
+	struct nl *nl;
+	int nl_err;            /* why the socket could not be opened */
+	struct seen seen;
+	struct diag_scratch scratch;
+	size_t delivered;      /* records handed on during this step */
+	int sink_err;          /* the sink's own error, passed through as is */
+	unsigned char bytecode[BYTECODE_MAX];
+	union {
+		uint64_t align;
+		unsigned char b[REQ_MAX];
+	} reqbuf;
+};
+
+/*
+ * The kernel was asked for exactly this, but a safety net is cheap: a
+ * source that ignores part of a request must not widen the output.
+ */
+static bool wanted(const struct run *run, const struct sock *s)
+{
+	unsigned state = s->state;
+	if (state == SS_NEW_SYN_RECV)
+		state = SS_SYN_RECV;
+	return state < 32 && (run->req->states & STATE_BIT(state)) &&
+	       (sock_fam_bit(s) & run->req->families) && s->family == run->step->family;
+}
+
+static int deliver(struct run *run, const struct sock *s)
+{
+	if (!wanted(run, s))
+		return 0;
+	bool fresh;
+	if (!seen_insert(&run->seen, sock_key(s), &fresh))
+		return -ENOMEM;
+	if (!fresh)
+		return 0;
+	run->delivered++;
+	int r = run->sink(run->arg, s);
+	if (r < 0)
+		run->sink_err = r;
+	return r;
+}
+
+static int on_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct run *run = arg;
+	struct sock s;
+	/* A malformed record is skipped; the rest of the dump is still good. */
+	if (diag_parse(nlh, run->step->proto, &s, &run->scratch) < 0)
+		return 0;
+	return deliver(run, &s);
+}
+
+static int on_proc(void *arg, const struct sock *s)
+{
+	return deliver(arg, s);
+}
+
+/* One netlink dump of the current step, with or without bytecode. */
+static int dump_once(struct run *run, const void *bc, size_t bclen)
+{
+	const struct gather_request *req = run->req;
+	struct diag_request dr = {
+		.proto = run->step->proto,
+		.family = run->step->family,
+		.states = req->states,
+		.want_info = req->want_info,
+		.want_mem = req->want_mem,
+		.bytecode = bc,
+		.bytecode_len = bclen,
+	};
+	size_t len = diag_build_request(run->reqbuf.b, sizeof(run->reqbuf.b), &dr,
+					nl_next_seq(run->nl));
+	if (len == 0)
+		return -ENOSPC;
+	return nl_dump(run->nl, run->reqbuf.b, len, on_msg, run);
+}
+
+/*
+ * Errors the kernel gives in reply to the request itself leave the socket
+ * idle and reusable. Anything else (an overrun, a reply we could not
+ * trust) may leave a dump running, and the kernel refuses a new dump on
+ * that socket (EBUSY) until the old one is drained: start afresh instead.
+ */
+static bool conversation_over(int r)
+{
+	return r == 0 || r == -EINTR || r == -ENOENT || r == -EOPNOTSUPP || r == -EINVAL ||
+	       r == -EPROTONOSUPPORT;
+}
+
+static int open_nl(struct run *run)
+{
+	if (!run->nl && !run->nl_err) {
+		run->nl_err = nl_create(&run->nl, run->req->transport);
+		if (run->nl_err == 0 && !run->nl)
+			run->nl_err = -EIO;
+	}
+	return run->nl_err;
+}
+
+static int dump_try(struct run *run, const void *bc, size_t bclen)
+{
+	int r = open_nl(run);
+	if (r < 0)
+		return r;
+	r = dump_once(run, bc, bclen);
+	if (!conversation_over(r)) {
+		nl_destroy(run->nl);
+		run->nl = NULL;
+	}
+	return r;
+}
+
+static int dump_netlink(struct run *run)
+{
+	const struct gather_request *req = run->req;
+	int r = open_nl(run);
+	if (r < 0)
+		return r;
+
+	const void *bc = NULL;
+	size_t bclen = 0;
+	if (req->filter && run->step->bytecode) {
+		int n = filter_bytecode(req->filter, run->step->family, run->bytecode,
+					sizeof(run->bytecode));
+		/* Nothing to push down, or too much: user space filters anyway. */
+		if (n > 0) {
+			bc = run->bytecode;
+			bclen = (size_t)n;
+		}
+	}
+
+	for (int tries = 0; tries < DUMP_TRIES; tries++) {
+		r = dump_try(run, bc, bclen);
+		if (r == -EINVAL && bc && run->delivered == 0 && !run->sink_err) {
+			/* An older kernel may not take our bytecode: ask without it. */
+			bc = NULL;
+			bclen = 0;
+			r = dump_try(run, bc, bclen);
+		}
+		/*
+		 * An interrupted dump may have missed or repeated sockets; so
+		 * may one whose replies overflowed the socket buffer. Run it
+		 * again: the set of delivered sockets keeps the sink from
+		 * seeing one twice.
+		 */
+		if (run->sink_err || (r != -EINTR && r != -ENOBUFS))
+			break;
+	}
+	/* The last try was still inconsistent: what it gave is the best we have. */
+	if (r == -EINTR)
+		r = 0;
+	return r;
+}
+
+static int run_step(struct run *run, struct gather_error *err)
+{
+	const struct gather_request *req = run->req;
+	run->delivered = 0;
+	seen_clear(&run->seen);
+
+	int r = -ENOENT;
+	if (req->source != SOURCE_PROC) {
+		r = dump_netlink(run);
+		if (run->sink_err)
+			return run->sink_err;
+		if (r == 0)
+			return 0;
+		/*
+		 * /proc may only stand in for a dump that gave nothing: after
+		 * a partial dump it would repeat or contradict what was sent.
+		 */
+		if (req->source == SOURCE_NETLINK || run->delivered > 0) {
+			if (err)
+				*err = (struct gather_error){run->step->proto, "netlink"};
+			return r;
+		}
+	}
+
+	const char *root = req->proc_root ? req->proc_root : "/proc";
+	r = procnet_read(root, run->step->proto, run->step->family, req->states, on_proc, run);
+	if (run->sink_err)
+		return run->sink_err;
+	if (r < 0 && err)
+		*err = (struct gather_error){run->step->proto, run->step->procfile};
+	return r;
+}
+
+int gather_run(const struct gather_request *req, sock_sink_fn sink, void *arg,
+	       struct gather_error *err)
+{
+	/* The run holds buffers too big for a comfortable stack frame. */
+	struct run *run = calloc(1, sizeof(*run));
+	if (!run)
+		return -ENOMEM;
+	run->req = req;
+	run->sink = sink;
+	run->arg = arg;
+
+	int r = 0;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && r == 0; i++) {
+		const struct step *st = &steps[i];
+		if (!(req->protos & PROTO_BIT(st->proto)) || !(req->families & st->fam))
+			continue;
+		run->step = st;
+		r = run_step(run, err);
+	}
+
+	nl_destroy(run->nl);
+	free(run->seen.v);
+	free(run);
+	return r;
+}

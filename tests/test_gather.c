@@ -1,0 +1,735 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gather.h"
+#include "nl.h"
+
+#define PROC_FIXTURE TEST_DATA "/gather/proc"
+
+/*
+ * A fake kernel: send() decodes the request and asks the current test's
+ * script to queue the reply datagrams, which recv() then hands out.
+ */
+enum { QMAX = 16, DGRAM = 8192, LOGMAX = 64 };
+
+struct dgram {
+	size_t len;
+	union {
+		uint64_t align;
+		unsigned char b[DGRAM];
+	} d;
+};
+
+struct req_log {
+	int family;
+	int protocol; /* IPPROTO_* for inet, 0 for unix and packet */
+	uint32_t states;
+	uint8_t ext;
+	bool bytecode;
+};
+
+struct fake;
+typedef void (*script_fn)(struct fake *f, const struct req_log *r, uint32_t seq, int attempt);
+
+struct fake {
+	script_fn script;
+	struct dgram q[QMAX];
+	int qlen, qnext;
+	struct req_log log[LOGMAX];
+	int nlog;
+};
+
+static struct fake fake;
+
+static int attempts_of(const struct fake *f, const struct req_log *r)
+{
+	int n = 0;
+	for (int i = 0; i < f->nlog; i++)
+		n += f->log[i].family == r->family && f->log[i].protocol == r->protocol;
+	return n;
+}
+
+static ssize_t fake_send(void *ctx, const void *buf, size_t len)
+{
+	struct fake *f = ctx;
+	const struct nlmsghdr *nlh = buf;
+	assert_true(len >= NLMSG_HDRLEN + 4);
+	assert_int_equal(nlh->nlmsg_len, len);
+	const uint8_t *p = mnl_nlmsg_get_payload(nlh);
+	struct req_log r = {.family = p[0]};
+	if (r.family == AF_INET || r.family == AF_INET6) {
+		const struct inet_diag_req_v2 *q = (const void *)p;
+		r.protocol = q->sdiag_protocol;
+		r.states = q->idiag_states;
+		r.ext = q->idiag_ext;
+		const struct nlattr *a;
+		mnl_attr_for_each(a, nlh, sizeof(*q)) {
+			if (mnl_attr_get_type(a) == INET_DIAG_REQ_BYTECODE)
+				r.bytecode = true;
+		}
+	} else if (r.family == AF_UNIX) {
+		r.states = ((const struct unix_diag_req *)p)->udiag_states;
+	}
+	int attempt = attempts_of(f, &r);
+	assert_true(f->nlog < LOGMAX);
+	f->log[f->nlog++] = r;
+	f->qlen = f->qnext = 0;
+	f->script(f, &r, nlh->nlmsg_seq, attempt);
+	return (ssize_t)len;
+}
+
+static ssize_t fake_recv(void *ctx, void *buf, size_t size)
+{
+	struct fake *f = ctx;
+	if (f->qnext >= f->qlen)
+		return -ETIMEDOUT; /* the script forgot its DONE */
+	struct dgram *d = &f->q[f->qnext++];
+	assert_true(d->len <= size);
+	memcpy(buf, d->d.b, d->len);
+	return (ssize_t)d->len;
+}
+
+static const struct nl_transport fake_transport = {fake_send, fake_recv, &fake};
+
+static struct dgram *dgram_new(struct fake *f)
+{
+	assert_true(f->qlen < QMAX);
+	struct dgram *d = &f->q[f->qlen++];
+	d->len = 0;
+	return d;
+}
+
+static struct nlmsghdr *msg_new(struct dgram *d, uint16_t type, uint16_t flags, uint32_t seq,
+				size_t plen)
+{
+	assert_true(d->len + NLMSG_SPACE(plen) <= DGRAM);
+	struct nlmsghdr *nlh = (void *)(d->d.b + d->len);
+	memset(nlh, 0, NLMSG_SPACE(plen));
+	nlh->nlmsg_len = (uint32_t)NLMSG_LENGTH(plen);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	d->len += NLMSG_SPACE(plen);
+	return nlh;
+}
+
+/* One inet socket; the cookie doubles as the socket's name in the tests. */
+static void put_inet(struct dgram *d, uint32_t seq, int family, uint8_t state, uint16_t sport,
+		     uint32_t cookie, uint16_t flags)
+{
+	struct nlmsghdr *nlh = msg_new(d, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI | flags, seq,
+				       sizeof(struct inet_diag_msg));
+	struct inet_diag_msg *m = NLMSG_DATA(nlh);
+	m->idiag_family = (uint8_t)family;
+	m->idiag_state = state;
+	m->id.idiag_sport = htons(sport);
+	m->id.idiag_cookie[0] = cookie;
+	m->idiag_inode = 1000 + cookie;
+	m->idiag_uid = 42;
+}
+
+static void put_done(struct dgram *d, uint32_t seq, int err)
+{
+	struct nlmsghdr *nlh = msg_new(d, NLMSG_DONE, NLM_F_MULTI, seq, sizeof(int));
+	memcpy(NLMSG_DATA(nlh), &err, sizeof(err));
+}
+
+static void put_error(struct dgram *d, uint32_t seq, int err)
+{
+	struct nlmsghdr *nlh = msg_new(d, NLMSG_ERROR, 0, seq, sizeof(struct nlmsgerr));
+	struct nlmsgerr *e = NLMSG_DATA(nlh);
+	e->error = err;
+}
+
+/* What the sink saw, deep-copied. */
+struct got {
+	struct socklist l;
+	int calls;
+	int stop_at; /* return -ECANCELED on this call (1-based); 0: never */
+};
+
+static int sink(void *arg, const struct sock *s)
+{
+	struct got *g = arg;
+	g->calls++;
+	if (g->stop_at && g->calls == g->stop_at)
+		return -ECANCELED;
+	return socklist_add(&g->l, s);
+}
+
+static int setup(void **state)
+{
+	memset(&fake, 0, sizeof(fake));
+	struct got *g = calloc(1, sizeof(*g));
+	socklist_init(&g->l);
+	*state = g;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct got *g = *state;
+	socklist_finish(&g->l);
+	free(g);
+	return 0;
+}
+
+static struct gather_request base_req(enum gather_source src)
+{
+	return (struct gather_request){
+		.protos = PROTO_ALL,
+		.families = FAM_ALL,
+		.states = STATES_ALL,
+		.source = src,
+		.proc_root = PROC_FIXTURE,
+		.transport = &fake_transport,
+	};
+}
+
+static size_t count_proto(const struct got *g, enum proto p, int family)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < g->l.len; i++)
+		n += g->l.v[i].proto == p && g->l.v[i].family == family;
+	return n;
+}
+
+static const struct sock *find_cookie(const struct got *g, uint64_t cookie)
+{
+	const struct sock *found = NULL;
+	for (size_t i = 0; i < g->l.len; i++) {
+		if (g->l.v[i].cookie == cookie) {
+			assert_null(found); /* never twice */
+			found = &g->l.v[i];
+		}
+	}
+	return found;
+}
+
+/*
+ * A kernel like this machine's: TCP answered by netlink, no raw_diag, and
+ * (here) no udp, unix or packet diag either, so those come from /proc.
+ */
+static void script_no_raw(struct fake *f, const struct req_log *r, uint32_t seq, int attempt)
+{
+	(void)attempt;
+	struct dgram *d = dgram_new(f);
+	if (r->protocol != IPPROTO_TCP) {
+		put_error(d, seq, -ENOENT);
+		return;
+	}
+	uint32_t base = r->family == AF_INET ? 10 : 20;
+	put_inet(d, seq, r->family, SS_LISTEN, 22, base + 1, 0);
+	put_inet(d, seq, r->family, SS_ESTABLISHED, 22, base + 2, 0);
+	put_done(dgram_new(f), seq, 0);
+}
+
+static void test_fallback_raw(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_no_raw;
+	struct gather_request req = base_req(SOURCE_AUTO);
+	req.protos = PROTO_BIT(PROTO_TCP) | PROTO_BIT(PROTO_RAW);
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+
+	/* TCP from netlink: the fixture's TCP sockets would carry no cookie. */
+	assert_int_equal(count_proto(g, PROTO_TCP, AF_INET), 2);
+	assert_int_equal(count_proto(g, PROTO_TCP, AF_INET6), 2);
+	assert_non_null(find_cookie(g, 11));
+	assert_non_null(find_cookie(g, 22));
+	/* RAW from the fixture's /proc/net/raw and raw6: port = protocol. */
+	assert_int_equal(count_proto(g, PROTO_RAW, AF_INET), 1);
+	assert_int_equal(count_proto(g, PROTO_RAW, AF_INET6), 1);
+	for (size_t i = 0; i < g->l.len; i++) {
+		const struct sock *s = &g->l.v[i];
+		if (s->proto != PROTO_RAW)
+			continue;
+		assert_int_equal(s->local.port, s->family == AF_INET ? 1 : 58);
+		assert_int_equal(s->inode, s->family == AF_INET ? 363560 : 363561);
+		assert_int_equal(s->cookie, 0);
+	}
+	/* One socket for all four requests, asked in table order. */
+	assert_int_equal(fake.nlog, 4);
+	assert_int_equal(fake.log[0].protocol, IPPROTO_TCP);
+	assert_int_equal(fake.log[0].family, AF_INET);
+	assert_int_equal(fake.log[1].family, AF_INET6);
+	assert_int_equal(fake.log[2].protocol, IPPROTO_RAW);
+	assert_int_equal(fake.log[3].protocol, IPPROTO_RAW);
+}
+
+static void test_fallback_all_protos(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_no_raw;
+	struct gather_request req = base_req(SOURCE_AUTO);
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(count_proto(g, PROTO_UDP, AF_INET), 1);
+	assert_int_equal(count_proto(g, PROTO_UDP, AF_INET6), 1);
+	assert_int_equal(count_proto(g, PROTO_UDPLITE, AF_INET), 0);
+	assert_int_equal(count_proto(g, PROTO_UNIX, AF_UNIX), 1);
+	assert_int_equal(count_proto(g, PROTO_PACKET, AF_PACKET), 1);
+	for (size_t i = 0; i < g->l.len; i++) {
+		const struct sock *s = &g->l.v[i];
+		if (s->proto == PROTO_UNIX) {
+			assert_int_equal(s->path_len, strlen("@sockstat-fixture"));
+			assert_memory_equal(s->path, "\0sockstat-fixture", s->path_len);
+			assert_int_equal(s->state, SS_LISTEN);
+		}
+	}
+}
+
+static void test_source_netlink_error(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_no_raw;
+	struct gather_request req = base_req(SOURCE_NETLINK);
+	req.protos = PROTO_BIT(PROTO_TCP) | PROTO_BIT(PROTO_RAW) | PROTO_BIT(PROTO_UNIX);
+	struct gather_error err = {.proto = PROTO_COUNT};
+	assert_int_equal(gather_run(&req, sink, g, &err), -ENOENT);
+	assert_int_equal(err.proto, PROTO_RAW);
+	assert_string_equal(err.what, "netlink");
+	/* TCP came first and was delivered; nothing was read from /proc. */
+	assert_int_equal(g->l.len, 4);
+	assert_int_equal(count_proto(g, PROTO_RAW, AF_INET), 0);
+	/* It stopped at the first failure: raw6 and unix were never asked. */
+	assert_int_equal(fake.nlog, 3);
+}
+
+static void script_never(struct fake *f, const struct req_log *r, uint32_t seq, int attempt)
+{
+	(void)f;
+	(void)r;
+	(void)seq;
+	(void)attempt;
+	fail_msg("netlink asked with --source proc");
+}
+
+static void test_source_proc(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_never;
+	struct gather_request req = base_req(SOURCE_PROC);
+	req.protos = PROTO_BIT(PROTO_TCP);
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(fake.nlog, 0);
+	assert_int_equal(count_proto(g, PROTO_TCP, AF_INET), 3);
+	assert_int_equal(count_proto(g, PROTO_TCP, AF_INET6), 1);
+	const struct sock *l = &g->l.v[0];
+	assert_int_equal(l->state, SS_LISTEN);
+	assert_int_equal(l->local.port, 8080);
+	assert_memory_equal(l->local.addr, "\x7f\0\0\x01", 4);
+	assert_int_equal(l->inode, 363554);
+	assert_int_equal(g->l.v[1].state, SS_ESTABLISHED);
+	assert_int_equal(g->l.v[1].peer.port, 8080);
+
+	/* A missing /proc file is an error that names the file. */
+	socklist_finish(&g->l);
+	socklist_init(&g->l);
+	req.proc_root = TEST_DATA "/gather/no-such-proc";
+	assert_int_equal(gather_run(&req, sink, g, &err), -ENOENT);
+	assert_int_equal(err.proto, PROTO_TCP);
+	assert_string_equal(err.what, "/proc/net/tcp");
+	assert_int_equal(g->l.len, 0);
+}
+
+/*
+ * The first two dumps are interrupted: they repeat and miss sockets, as a
+ * dump racing with the hash tables does. The third is clean.
+ */
+static void script_intr(struct fake *f, const struct req_log *r, uint32_t seq, int attempt)
+{
+	struct dgram *d = dgram_new(f);
+	if (r->protocol != IPPROTO_TCP || r->family != AF_INET) {
+		put_done(d, seq, 0);
+		return;
+	}
+	if (attempt == 0) {
+		put_inet(d, seq, AF_INET, SS_ESTABLISHED, 1, 1, 0);
+		put_inet(d, seq, AF_INET, SS_ESTABLISHED, 2, 2, NLM_F_DUMP_INTR);
+		put_inet(d, seq, AF_INET, SS_ESTABLISHED, 2, 2, 0); /* moved bucket */
+		put_done(dgram_new(f), seq, 0);
+	} else if (attempt == 1) {
+		put_inet(d, seq, AF_INET, SS_ESTABLISHED, 3, 3, NLM_F_DUMP_INTR);
+		put_done(d, seq, 0);
+	} else {
+		for (uint32_t c = 1; c <= 5; c++)
+			put_inet(d, seq, AF_INET, SS_ESTABLISHED, (uint16_t)c, c, 0);
+		put_done(dgram_new(f), seq, 0);
+	}
+}
+
+static void test_dump_intr(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_intr;
+	struct gather_request req = base_req(SOURCE_NETLINK);
+	req.protos = PROTO_BIT(PROTO_TCP);
+	req.families = FAM_INET;
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(g->l.len, 5);
+	for (uint32_t c = 1; c <= 5; c++)
+		assert_non_null(find_cookie(g, c));
+	assert_int_equal(fake.nlog, 3);
+}
+
+static void script_always_intr(struct fake *f, const struct req_log *r, uint32_t seq,
+			       int attempt)
+{
+	(void)r;
+	struct dgram *d = dgram_new(f);
+	put_inet(d, seq, r->family, SS_ESTABLISHED, 1, 100 + (uint32_t)attempt, NLM_F_DUMP_INTR);
+	put_done(d, seq, 0);
+}
+
+static void test_dump_intr_bounded(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_always_intr;
+	struct gather_request req = base_req(SOURCE_NETLINK);
+	req.protos = PROTO_BIT(PROTO_TCP);
+	req.families = FAM_INET;
+	struct gather_error err = {0};
+	/* Retried a few times, then what was seen is what we report. */
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_true(fake.nlog >= 2 && fake.nlog <= 5);
+	assert_int_equal(g->l.len, (size_t)fake.nlog);
+}
+
+/* The socket buffer overflows once in the middle of the dump. */
+static void script_enobufs(struct fake *f, const struct req_log *r, uint32_t seq, int attempt)
+{
+	(void)r;
+	struct dgram *d = dgram_new(f);
+	put_inet(d, seq, AF_INET, SS_ESTABLISHED, 1, 1, 0);
+	put_inet(d, seq, AF_INET, SS_ESTABLISHED, 2, 2, 0);
+	if (attempt == 0) {
+		f->q[f->qlen].len = 0;
+		f->qlen++; /* a zero-length read: the conversation broke */
+		return;
+	}
+	put_inet(d, seq, AF_INET, SS_ESTABLISHED, 3, 3, 0);
+	put_done(d, seq, 0);
+}
+
+static ssize_t fake_recv_enobufs(void *ctx, void *buf, size_t size)
+{
+	struct fake *f = ctx;
+	if (f->qnext < f->qlen && f->q[f->qnext].len == 0) {
+		f->qnext++;
+		return -ENOBUFS;
+	}
+	return fake_recv(ctx, buf, size);
+}
+
+static void test_enobufs_retried(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_enobufs;
+	struct nl_transport t = {fake_send, fake_recv_enobufs, &fake};
+	struct gather_request req = base_req(SOURCE_NETLINK);
+	req.protos = PROTO_BIT(PROTO_TCP);
+	req.families = FAM_INET;
+	req.transport = &t;
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(g->l.len, 3);
+	for (uint32_t c = 1; c <= 3; c++)
+		assert_non_null(find_cookie(g, c));
+}
+
+/* Every state, whatever was asked: the kernel is not trusted blindly. */
+static void script_all_states(struct fake *f, const struct req_log *r, uint32_t seq, int attempt)
+{
+	(void)attempt;
+	struct dgram *d = dgram_new(f);
+	if (r->family != AF_INET && r->family != AF_INET6) {
+		put_error(d, seq, -EOPNOTSUPP);
+		return;
+	}
+	put_inet(d, seq, r->family, SS_LISTEN, 1, 1, 0);
+	put_inet(d, seq, r->family, SS_ESTABLISHED, 2, 2, 0);
+	put_inet(d, seq, r->family, SS_TIME_WAIT, 3, 3, 0);
+	/* A reply of the wrong family for this request. */
+	put_inet(d, seq, r->family == AF_INET ? AF_INET6 : AF_INET, SS_LISTEN, 4, 4, 0);
+	put_done(d, seq, 0);
+}
+
+static void test_families_states(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_all_states;
+	struct gather_request req = base_req(SOURCE_NETLINK);
+	req.protos = PROTO_BIT(PROTO_TCP) | PROTO_BIT(PROTO_UDP);
+	req.families = FAM_INET6;
+	req.states = STATE_BIT(SS_LISTEN) | STATE_BIT(SS_TIME_WAIT);
+	req.want_info = true;
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	/* Only AF_INET6 requests, carrying the state mask. */
+	assert_int_equal(fake.nlog, 2);
+	for (int i = 0; i < fake.nlog; i++) {
+		assert_int_equal(fake.log[i].family, AF_INET6);
+		assert_int_equal(fake.log[i].states, req.states);
+	}
+	assert_int_equal(fake.log[0].protocol, IPPROTO_TCP);
+	assert_true(fake.log[0].ext & (1 << (INET_DIAG_INFO - 1)));
+	assert_int_equal(fake.log[1].protocol, IPPROTO_UDP);
+	assert_int_equal(g->l.len, 4);
+	for (size_t i = 0; i < g->l.len; i++) {
+		assert_int_equal(g->l.v[i].family, AF_INET6);
+		assert_int_not_equal(g->l.v[i].state, SS_ESTABLISHED);
+	}
+
+	/* No family selected for a protocol: nothing is asked at all. */
+	socklist_finish(&g->l);
+	socklist_init(&g->l);
+	fake.nlog = 0;
+	req.protos = PROTO_BIT(PROTO_UNIX);
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(fake.nlog, 0);
+	assert_int_equal(g->l.len, 0);
+}
+
+/* A dump that fails after it has delivered must not fall back to /proc. */
+static void script_fail_midway(struct fake *f, const struct req_log *r, uint32_t seq,
+			       int attempt)
+{
+	(void)attempt;
+	struct dgram *d = dgram_new(f);
+	put_inet(d, seq, r->family, SS_ESTABLISHED, 1, 1, 0);
+	put_done(d, seq, -ENOMEM);
+}
+
+static void test_no_fallback_after_partial(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_fail_midway;
+	struct gather_request req = base_req(SOURCE_AUTO);
+	req.protos = PROTO_BIT(PROTO_TCP);
+	req.families = FAM_INET;
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), -ENOMEM);
+	assert_int_equal(err.proto, PROTO_TCP);
+	assert_string_equal(err.what, "netlink");
+	assert_int_equal(g->l.len, 1);
+}
+
+static void test_sink_error(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_all_states;
+	g->stop_at = 2;
+	struct gather_request req = base_req(SOURCE_AUTO);
+	struct gather_error err = {.proto = PROTO_COUNT};
+	assert_int_equal(gather_run(&req, sink, g, &err), -ECANCELED);
+	assert_int_equal(g->calls, 2);
+	/* The sink's error is its own, not a source failure. */
+	assert_int_equal(err.proto, PROTO_COUNT);
+
+	/* The same through the /proc path. */
+	g->calls = 0;
+	req.source = SOURCE_PROC;
+	assert_int_equal(gather_run(&req, sink, g, &err), -ECANCELED);
+	assert_int_equal(g->calls, 2);
+}
+
+/* No netlink at all (socket cannot be opened): /proc serves everything. */
+static ssize_t send_fails(void *ctx, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return -EPROTONOSUPPORT;
+}
+
+static void test_transport_down(void **state)
+{
+	struct got *g = *state;
+	struct nl_transport t = {send_fails, fake_recv, &fake};
+	struct gather_request req = base_req(SOURCE_AUTO);
+	req.transport = &t;
+	req.protos = PROTO_BIT(PROTO_TCP) | PROTO_BIT(PROTO_UDP);
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(count_proto(g, PROTO_TCP, AF_INET), 3);
+	assert_int_equal(count_proto(g, PROTO_UDP, AF_INET6), 1);
+}
+
+/*
+ * Live: in a private network namespace, the same sockets through netlink
+ * and through /proc must give the same inet records. Runs in a forked
+ * child (unshare affects the whole process), which reports by exit code.
+ */
+#define CHECK(cond)                                                                    \
+	do {                                                                           \
+		if (!(cond)) {                                                         \
+			fprintf(stderr, "live check failed: %s (line %d)\n", #cond,    \
+				__LINE__);                                             \
+			return 1;                                                      \
+		}                                                                      \
+	} while (0)
+
+static int lo_up(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (r == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return r;
+}
+
+static bool same_inet(const struct sock *a, const struct sock *b)
+{
+	return a->proto == b->proto && a->family == b->family && a->state == b->state &&
+	       a->local.port == b->local.port && a->peer.port == b->peer.port &&
+	       memcmp(a->local.addr, b->local.addr, 16) == 0 &&
+	       memcmp(a->peer.addr, b->peer.addr, 16) == 0 && a->inode == b->inode &&
+	       a->uid == b->uid && a->has_uid == b->has_uid;
+}
+
+static int live_child(void)
+{
+	CHECK(unshare(CLONE_NEWNET) == 0);
+	CHECK(lo_up() == 0);
+
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t slen = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(l >= 0 && bind(l, (void *)&sin, sizeof(sin)) == 0 && listen(l, 8) == 0);
+	CHECK(getsockname(l, (void *)&sin, &slen) == 0);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(c >= 0 && connect(c, (void *)&sin, sizeof(sin)) == 0);
+	int a = accept(l, NULL, NULL);
+	CHECK(a >= 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	sin.sin_port = 0;
+	CHECK(u >= 0 && bind(u, (void *)&sin, sizeof(sin)) == 0);
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	memcpy(sun.sun_path, "\0sockstat-live", 14);
+	int x = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(x >= 0 && bind(x, (void *)&sun, offsetof(struct sockaddr_un, sun_path) + 14) == 0);
+	CHECK(listen(x, 1) == 0);
+
+	struct gather_request req = {
+		.protos = PROTO_BIT(PROTO_TCP) | PROTO_BIT(PROTO_UDP) | PROTO_BIT(PROTO_UNIX),
+		.families = FAM_INET | FAM_UNIX,
+		.states = STATES_ALL,
+		.source = SOURCE_NETLINK,
+		.proc_root = "/proc",
+	};
+	struct got nl = {0}, proc = {0};
+	socklist_init(&nl.l);
+	socklist_init(&proc.l);
+	struct gather_error err;
+	CHECK(gather_run(&req, sink, &nl, &err) == 0);
+	req.source = SOURCE_PROC;
+	CHECK(gather_run(&req, sink, &proc, &err) == 0);
+
+	/* 3 TCP + 1 UDP + our UNIX listener (the namespace has no other). */
+	size_t inet = 0;
+	for (size_t i = 0; i < nl.l.len; i++)
+		inet += nl.l.v[i].family == AF_INET;
+	CHECK(inet == 4);
+	bool saw_unix = false;
+	for (size_t i = 0; i < nl.l.len; i++) {
+		const struct sock *s = &nl.l.v[i];
+		CHECK(s->cookie != 0);
+		if (s->family == AF_UNIX) {
+			if (s->path_len == 14 && memcmp(s->path, "\0sockstat-live", 14) == 0) {
+				CHECK(s->state == SS_LISTEN);
+				saw_unix = true;
+			}
+			continue;
+		}
+		bool match = false;
+		for (size_t j = 0; j < proc.l.len && !match; j++)
+			match = same_inet(s, &proc.l.v[j]);
+		CHECK(match);
+	}
+	CHECK(saw_unix);
+	size_t proc_inet = 0;
+	for (size_t i = 0; i < proc.l.len; i++)
+		proc_inet += proc.l.v[i].family == AF_INET;
+	CHECK(proc_inet == inet);
+
+	socklist_finish(&nl.l);
+	socklist_finish(&proc.l);
+	close(x);
+	close(u);
+	close(a);
+	close(c);
+	close(l);
+	return 0;
+}
+
+static void test_live_netns(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		printf("skipping: needs root for a private network namespace\n");
+		skip();
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(live_child());
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fallback_raw, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fallback_all_protos, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_netlink_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_proc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_intr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_intr_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enobufs_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_families_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_fallback_after_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sink_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transport_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_netns, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
