@@ -1,0 +1,315 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "jsoncheck.h"
+#include "names.h"
+#include "owners.h"
+#include "render.h"
+
+static struct names *names;
+static char lo[IF_NAMESIZE]; /* the name of interface 1, normally "lo" */
+
+/* Crafted records, one of each kind the renderer distinguishes. */
+static const struct owner own_sshd = {NULL, 612, 3, 0, "sshd"};
+static const struct owner own_evil2 = {NULL, 77, 9, 4242, "\x1b[31mevil\n\xff"};
+static const struct owner own_evil1 = {&own_evil2, 1, 12, 0, "systemd"};
+
+static void v4(uint8_t *a, uint8_t x, uint8_t y, uint8_t z, uint8_t w)
+{
+	memset(a, 0, 16);
+	a[0] = x;
+	a[1] = y;
+	a[2] = z;
+	a[3] = w;
+}
+
+static void v6(uint8_t *a, const char *text)
+{
+	assert_int_equal(inet_pton(AF_INET6, text, a), 1);
+}
+
+static struct sock base(enum proto p, int family, int state)
+{
+	struct sock s;
+	memset(&s, 0, sizeof(s));
+	s.proto = (uint8_t)p;
+	s.family = (uint8_t)family;
+	s.state = (uint8_t)state;
+	s.has_uid = true;
+	return s;
+}
+
+static struct sock tcp_listen(void)
+{
+	struct sock s = base(PROTO_TCP, AF_INET, SS_LISTEN);
+	s.type = SOCK_STREAM;
+	s.send_q = 128;
+	s.local.port = 22;
+	s.inode = 1000;
+	s.owners = &own_sshd;
+	return s;
+}
+
+static struct sock tcp6_estab(void)
+{
+	struct sock s = base(PROTO_TCP, AF_INET6, SS_ESTABLISHED);
+	s.type = SOCK_STREAM;
+	v6(s.local.addr, "::1");
+	v6(s.peer.addr, "::1");
+	s.local.port = 8080;
+	s.peer.port = 51234;
+	s.uid = 4242;
+	s.inode = 123456;
+	return s;
+}
+
+static struct sock udp_mapped(void)
+{
+	struct sock s = base(PROTO_UDP, AF_INET6, SS_CLOSE);
+	s.type = SOCK_DGRAM;
+	v6(s.local.addr, "::ffff:127.0.0.1");
+	s.local.port = 53;
+	s.recv_q = 7;
+	s.inode = 5;
+	return s;
+}
+
+static struct sock tcp6_scoped(uint32_t scope)
+{
+	struct sock s = base(PROTO_TCP, AF_INET6, SS_SYN_SENT);
+	s.type = SOCK_STREAM;
+	v6(s.local.addr, "fe80::1");
+	v6(s.peer.addr, "fe80::2");
+	s.local.scope = scope;
+	s.peer.scope = scope;
+	s.local.port = 40000;
+	s.peer.port = 80;
+	s.inode = 6;
+	return s;
+}
+
+static struct sock raw_icmp(void)
+{
+	struct sock s = base(PROTO_RAW, AF_INET, SS_CLOSE);
+	s.type = SOCK_RAW;
+	s.local.port = 1; /* the protocol; never "tcpmux" */
+	s.inode = 7;
+	return s;
+}
+
+static struct sock unix_sock(const char *path, uint32_t len, uint64_t peer)
+{
+	struct sock s = base(PROTO_UNIX, AF_UNIX, peer ? SS_ESTABLISHED : SS_LISTEN);
+	s.type = SOCK_STREAM;
+	s.path = path;
+	s.path_len = len;
+	s.peer_inode = peer;
+	s.inode = 8;
+	return s;
+}
+
+static struct sock packet_sock(uint16_t proto, uint32_t ifindex)
+{
+	struct sock s = base(PROTO_PACKET, AF_PACKET, SS_CLOSE);
+	s.type = SOCK_RAW;
+	s.local.port = proto;
+	s.ifindex = ifindex;
+	s.inode = 9;
+	return s;
+}
+
+/* Renders n records with o into a string (caller frees). */
+static char *render(const struct render_opts *o, const struct sock *v, size_t n)
+{
+	static char *text;
+	static size_t size;
+	text = NULL;
+	FILE *f = open_memstream(&text, &size);
+	assert_non_null(f);
+	struct render *r;
+	assert_int_equal(render_create(&r, f, o, names), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(render_row(r, &v[i]), 0);
+	assert_int_equal(render_finish(r), 0);
+	render_destroy(r);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+static const struct render_opts table_opts = {
+	.format = FORMAT_TABLE, .header = true, .processes = true,
+};
+
+/* No line ends in a space, and every line ends in a newline. */
+static void no_trailing_space(const char *t)
+{
+	size_t len = strlen(t);
+	assert_true(len == 0 || t[len - 1] == '\n');
+	for (size_t i = 1; i < len; i++)
+		if (t[i] == '\n')
+			assert_true(t[i - 1] != ' ');
+}
+
+static void check_table(const struct render_opts *o, const struct sock *v, size_t n,
+			const char *want)
+{
+	char *t = render(o, v, n);
+	if (strcmp(t, want) != 0)
+		printf("<<<GOT\n%s>>>END\n", t);
+	assert_string_equal(t, want);
+	no_trailing_space(t);
+	free(t);
+}
+
+/* Expectations name interface 1 "lo", as it is in any network namespace. */
+static bool need_lo(void)
+{
+	if (strcmp(lo, "lo") == 0)
+		return true;
+	printf("skipped: interface 1 is not \"lo\" here\n");
+	skip();
+	return false;
+}
+
+static void table_contract_sample(void **state)
+{
+	(void)state;
+	struct sock v[] = {tcp_listen(), tcp6_estab()};
+	check_table(&table_opts, v, 2,
+		"Proto State       Recv-Q Send-Q Local Address  Peer Address Process\n"
+		"tcp   LISTEN      0      128    0.0.0.0:ssh    0.0.0.0:*    root 612 sshd\n"
+		"tcp6  ESTABLISHED 0      0      [::1]:http-alt [::1]:51234  4242\n");
+}
+
+static void table_addresses(void **state)
+{
+	(void)state;
+	if (!need_lo())
+		return;
+	struct sock v[] = {udp_mapped(), tcp6_scoped(1), tcp6_scoped(9999), raw_icmp(),
+			   tcp_listen()};
+	v[4].state = SS_TIME_WAIT;
+	v[4].owners = NULL;
+	v4(v[4].local.addr, 127, 0, 0, 1);
+	v4(v[4].peer.addr, 192, 0, 2, 255);
+	v[4].peer.port = 65535;
+	check_table(&table_opts, v, 5,
+		"Proto State     Recv-Q Send-Q Local Address             Peer Address        Process\n"
+		"udp6  UNCONN    7      0      [::ffff:127.0.0.1]:domain [::]:*              root\n"
+		"tcp6  SYN_SENT  0      0      [fe80::1%lo]:40000        [fe80::2%lo]:http   root\n"
+		"tcp6  SYN_SENT  0      0      [fe80::1%9999]:40000      [fe80::2%9999]:http root\n"
+		"raw   UNCONN    0      0      0.0.0.0:1                 0.0.0.0:*           root\n"
+		"tcp   TIME_WAIT 0      128    127.0.0.1:ssh             192.0.2.255:65535   root\n");
+}
+
+static void table_unix_packet(void **state)
+{
+	(void)state;
+	if (!need_lo())
+		return;
+	static const char path[] = "/run/x.sock";
+	static const char abstract[] = "\0dbus\0x";
+	static const char hostile[] = "/tmp/\x1b]0;pwned\a\n";
+	struct sock v[] = {
+		unix_sock(path, sizeof(path) - 1, 0),
+		unix_sock(abstract, sizeof(abstract) - 1, 4711),
+		unix_sock(NULL, 0, 77),
+		unix_sock(hostile, sizeof(hostile) - 1, 0),
+		packet_sock(0x0003, 1),
+		packet_sock(0x88cc, 0),
+		packet_sock(0x86dd, 9999),
+	};
+	v[2].type = SOCK_DGRAM;
+	v[2].state = SS_CLOSE;
+	check_table(&table_opts, v, 7,
+		"Proto  State       Recv-Q Send-Q Local Address           Peer Address Process\n"
+		"unix   LISTEN      0      0      /run/x.sock             *            root\n"
+		"unix   ESTABLISHED 0      0      @dbus\\x00x              4711         root\n"
+		"unix   UNCONN      0      0      *                       77           root\n"
+		"unix   LISTEN      0      0      /tmp/\\x1b]0;pwned\\x07\\n *            root\n"
+		"packet UNCONN      0      0      ALL:lo                  *            root\n"
+		"packet UNCONN      0      0      0x88cc:*                *            root\n"
+		"packet UNCONN      0      0      IPv6:9999               *            root\n");
+}
+
+static void table_owners(void **state)
+{
+	(void)state;
+	struct sock v[] = {tcp_listen(), tcp_listen(), tcp_listen()};
+	v[1].owners = &own_evil1;
+	v[2].owners = NULL;
+	v[2].has_uid = false;
+	check_table(&table_opts, v, 3,
+		"Proto State  Recv-Q Send-Q Local Address Peer Address Process\n"
+		"tcp   LISTEN 0      128    0.0.0.0:ssh   0.0.0.0:*    root 612 sshd\n"
+		"tcp   LISTEN 0      128    0.0.0.0:ssh   0.0.0.0:*    root 1 systemd, 4242 77 \\x1b[31mevil\\n\\xff\n"
+		"tcp   LISTEN 0      128    0.0.0.0:ssh   0.0.0.0:*    -\n");
+	struct render_opts o = table_opts;
+	o.processes = false;
+	o.header = false;
+	o.numeric = true;
+	check_table(&o, v, 3,
+		"tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* root\n"
+		"tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* root\n"
+		"tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* -\n");
+}
+
+static void table_details(void **state)
+{
+	(void)state;
+	if (!need_lo())
+		return;
+	static const struct sock_tcpinfo info = {
+		.rtt_us = 50, .rttvar_us = 25, .snd_cwnd = 10, .snd_ssthresh = 7,
+		.retransmits = 0, .total_retrans = 2, .bytes_sent = 10, .bytes_acked = 11,
+		.bytes_received = 12, .delivery_rate = 1250000, .snd_mss = 65483,
+		.cong = "cubic",
+	};
+	static const struct sock_meminfo mem = {{0, 131072, 0, 2626560, 0, 0, 0, 0, 0}, 9};
+	struct sock v[] = {tcp6_estab(), tcp_listen(), unix_sock(NULL, 0, 0)};
+	v[0].info = &info;
+	v[0].mem = &mem;
+	v[0].has_timer = true;
+	v[0].timer = TIMER_KEEPALIVE;
+	v[0].expires_ms = 7123;
+	v[0].cookie = 42;
+	v[0].ifindex = 1;
+	struct render_opts o = table_opts;
+	o.extended = o.info = o.memory = o.timers = true;
+	check_table(&o, v, 3,
+		"Proto State       Recv-Q Send-Q Local Address  Peer Address UID  Inode  Cookie Iface Timer                Memory                                           Info                                                                                                                                Process\n"
+		"tcp6  ESTABLISHED 0      0      [::1]:http-alt [::1]:51234  4242 123456 42     lo    keepalive (7.12/0/0) skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0) cubic rtt:0.05/0.025 mss:65483 cwnd:10 ssthresh:7 retrans:0/2 bytes_sent:10 bytes_acked:11 bytes_received:12 delivery_rate:10.0Mbps 4242\n"
+		"tcp   LISTEN      0      128    0.0.0.0:ssh    0.0.0.0:*    0    1000   -      *     off (0.00/0/0)       -                                                -                                                                                                                                   root 612 sshd\n"
+		"unix  LISTEN      0      0      *              *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
+}
+
+int main(void)
+{
+	if (!if_indextoname(1, lo))
+		strcpy(lo, "1");
+	if (names_create(&names, TEST_DATA "/render/services") != 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(table_contract_sample),
+		cmocka_unit_test(table_addresses),
+		cmocka_unit_test(table_unix_packet),
+		cmocka_unit_test(table_owners),
+		cmocka_unit_test(table_details),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	names_destroy(names);
+	return rc;
+}
