@@ -296,6 +296,131 @@ static void table_details(void **state)
 		"unix  LISTEN      0      0      *              *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
 }
 
+/* Checks JSON output exactly, and that it parses: as one document, or line by line. */
+static void check_json(const struct render_opts *o, const struct sock *v, size_t n,
+		       const char *want)
+{
+	char *t = render(o, v, n);
+	if (strcmp(t, want) != 0)
+		printf("<<<GOT\n%s>>>END\n", t);
+	assert_string_equal(t, want);
+	if (o->format == FORMAT_JSON) {
+		assert_true(json_valid(t, strlen(t)));
+	} else {
+		size_t lines = 0;
+		for (char *line = t, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+			assert_true(json_valid(line, (size_t)(nl - line)));
+			assert_int_equal(line[0], '{');
+			lines++;
+		}
+		assert_int_equal(lines, n);
+	}
+	free(t);
+}
+
+static const struct render_opts json_opts = {
+	.format = FORMAT_JSON, .header = true, .processes = true,
+};
+
+static void json_inet(void **state)
+{
+	(void)state;
+	struct sock v[] = {tcp_listen(), tcp6_estab(), udp_mapped(), raw_icmp(), tcp6_scoped(3)};
+	v[2].has_uid = false;
+	v[3].owners = &own_evil1;
+	check_json(&json_opts, v, 5,
+		"[\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet\",\"state\":\"LISTEN\",\"recv_q\":0,\"send_q\":128,\"local\":{\"address\":\"0.0.0.0\",\"port\":22,\"service\":\"ssh\"},\"peer\":{\"address\":\"0.0.0.0\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":1000,\"processes\":[{\"pid\":612,\"command\":\"sshd\",\"fd\":3,\"user\":\"root\"}]},\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"processes\":[]},\n"
+		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"uid\":null,\"user\":null,\"inode\":5,\"processes\":[]},\n"
+		"{\"proto\":\"raw\",\"family\":\"inet\",\"state\":\"UNCONN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"0.0.0.0\",\"port\":1},\"peer\":{\"address\":\"0.0.0.0\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":7,\"processes\":[{\"pid\":1,\"command\":\"systemd\",\"fd\":12,\"user\":\"root\"},{\"pid\":77,\"command\":\"\\u001b[31mevil\\n\xef""\xbf""\xbd""\",\"fd\":9,\"user\":\"4242\"}]},\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"SYN_SENT\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"fe80::1\",\"port\":40000,\"scope_id\":3},\"peer\":{\"address\":\"fe80::2\",\"port\":80,\"scope_id\":3},\"uid\":0,\"user\":\"root\",\"inode\":6,\"processes\":[]}\n"
+		"]\n");
+}
+
+/* -n drops service names; -P drops the processes key entirely. */
+static void json_numeric_no_processes(void **state)
+{
+	(void)state;
+	struct sock v[] = {tcp_listen()};
+	struct render_opts o = json_opts;
+	o.numeric = true;
+	o.processes = false;
+	check_json(&o, v, 1,
+		"[\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet\",\"state\":\"LISTEN\",\"recv_q\":0,\"send_q\":128,\"local\":{\"address\":\"0.0.0.0\",\"port\":22},\"peer\":{\"address\":\"0.0.0.0\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":1000}\n"
+		"]\n");
+}
+
+static void json_unix_packet(void **state)
+{
+	(void)state;
+	if (!need_lo())
+		return;
+	static const char path[] = "/run/x.sock";
+	static const char abstract[] = "\0dbus\0x";
+	static const char hostile[] = "/tmp/\"\\\x1b\n\xff\xc3\xa9";
+	struct sock v[] = {
+		unix_sock(path, sizeof(path), 0), /* with the kernel's trailing NUL */
+		unix_sock(abstract, sizeof(abstract) - 1, 4711),
+		unix_sock(NULL, 0, 77),
+		unix_sock(hostile, sizeof(hostile) - 1, 0),
+		packet_sock(0x0003, 1),
+		packet_sock(0x0800, 0),
+	};
+	v[2].type = SOCK_SEQPACKET;
+	v[5].type = SOCK_DGRAM;
+	check_json(&json_opts, v, 6,
+		"[\n"
+		"{\"proto\":\"unix\",\"family\":\"unix\",\"type\":\"stream\",\"state\":\"LISTEN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"path\":\"/run/x.sock\"},\"peer\":{\"inode\":0},\"uid\":0,\"user\":\"root\",\"inode\":8,\"processes\":[]},\n"
+		"{\"proto\":\"unix\",\"family\":\"unix\",\"type\":\"stream\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"path\":\"@dbus\\u0000x\"},\"peer\":{\"inode\":4711},\"uid\":0,\"user\":\"root\",\"inode\":8,\"processes\":[]},\n"
+		"{\"proto\":\"unix\",\"family\":\"unix\",\"type\":\"seqpacket\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"path\":\"\"},\"peer\":{\"inode\":77},\"uid\":0,\"user\":\"root\",\"inode\":8,\"processes\":[]},\n"
+		"{\"proto\":\"unix\",\"family\":\"unix\",\"type\":\"stream\",\"state\":\"LISTEN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"path\":\"/tmp/\\\"\\\\\\u001b\\n\xef""\xbf""\xbd""\xc3""\xa9""\"},\"peer\":{\"inode\":0},\"uid\":0,\"user\":\"root\",\"inode\":8,\"processes\":[]},\n"
+		"{\"proto\":\"packet\",\"family\":\"packet\",\"type\":\"raw\",\"state\":\"UNCONN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"protocol\":3,\"interface\":\"lo\"},\"uid\":0,\"user\":\"root\",\"inode\":9,\"processes\":[]},\n"
+		"{\"proto\":\"packet\",\"family\":\"packet\",\"type\":\"dgram\",\"state\":\"UNCONN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"protocol\":2048,\"interface\":null},\"uid\":0,\"user\":\"root\",\"inode\":9,\"processes\":[]}\n"
+		"]\n");
+}
+
+static void json_details(void **state)
+{
+	(void)state;
+	if (!need_lo())
+		return;
+	static const struct sock_tcpinfo info = {
+		.rtt_us = 50, .rttvar_us = 25, .snd_cwnd = 10, .snd_ssthresh = 0x7fffffff,
+		.retransmits = 1, .total_retrans = 2, .bytes_sent = 10, .bytes_acked = 11,
+		.bytes_received = 12, .delivery_rate = 1250000, .snd_mss = 65483,
+	};
+	static const struct sock_meminfo mem = {{1, 2, 3, 4, 5, 6, 7, 8, 9}, 4};
+	struct sock v[] = {tcp6_estab(), udp_mapped(), unix_sock(NULL, 0, 0)};
+	v[0].info = &info;
+	v[0].mem = &mem;
+	v[0].has_timer = true;
+	v[0].timer = TIMER_ON;
+	v[0].expires_ms = 200;
+	v[0].retrans = 3;
+	v[0].cookie = 42;
+	v[0].ifindex = 1;
+	struct render_opts o = json_opts;
+	o.extended = o.info = o.memory = o.timers = true;
+	o.format = FORMAT_NDJSON;
+	check_json(&o, v, 3,
+		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"cookie\":42,\"interface\":\"lo\",\"tcp_info\":{\"congestion\":null,\"rtt\":0.05,\"rttvar\":0.025,\"cwnd\":10,\"ssthresh\":null,\"retransmits\":1,\"total_retrans\":2,\"bytes_sent\":10,\"bytes_acked\":11,\"bytes_received\":12,\"delivery_rate\":1250000,\"mss\":65483},\"memory\":{\"rmem_alloc\":1,\"rcvbuf\":2,\"wmem_alloc\":3,\"sndbuf\":4},\"timer\":{\"kind\":\"on\",\"expires_ms\":200,\"retrans\":3},\"processes\":[]}\n"
+		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":5,\"cookie\":null,\"interface\":null,\"memory\":null,\"timer\":{\"kind\":\"off\",\"expires_ms\":0,\"retrans\":0},\"processes\":[]}\n"
+		"{\"proto\":\"unix\",\"family\":\"unix\",\"type\":\"stream\",\"state\":\"LISTEN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"path\":\"\"},\"peer\":{\"inode\":0},\"uid\":0,\"user\":\"root\",\"inode\":8,\"cookie\":null,\"interface\":null,\"memory\":null,\"processes\":[]}\n");
+}
+
+static void json_empty(void **state)
+{
+	(void)state;
+	check_json(&json_opts, NULL, 0, "[]\n");
+	struct render_opts o = json_opts;
+	o.format = FORMAT_NDJSON;
+	check_json(&o, NULL, 0, "");
+	check_table(&table_opts, NULL, 0,
+		"Proto State Recv-Q Send-Q Local Address Peer Address Process\n");
+}
+
 int main(void)
 {
 	if (!if_indextoname(1, lo))
@@ -308,6 +433,11 @@ int main(void)
 		cmocka_unit_test(table_unix_packet),
 		cmocka_unit_test(table_owners),
 		cmocka_unit_test(table_details),
+		cmocka_unit_test(json_inet),
+		cmocka_unit_test(json_numeric_no_processes),
+		cmocka_unit_test(json_unix_packet),
+		cmocka_unit_test(json_details),
+		cmocka_unit_test(json_empty),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	names_destroy(names);
