@@ -128,17 +128,19 @@ static void peek(struct parser *p, enum lex_mode mode, struct token *t)
 	}
 	if (mode == M_OPERAND) {
 		size_t j = i;
-		while (s[j] && !is_space(s[j])) {
+		/*
+		 * An inet operand holds no operator character, so one ends it
+		 * ("dport=:22||sport=:80)"). A UNIX path may hold any byte, so
+		 * it ends at white space, less the closing parentheses glued to
+		 * it, as many as are open.
+		 */
+		bool unixish = s[i] == '/' || s[i] == '@' || strncmp(s + i, "unix:", 5) == 0;
+		while (s[j] && !is_space(s[j]) && (unixish || !is_opchar(s[j]))) {
 			if (s[j] == '\\' && s[j + 1])
 				j++;
 			j++;
 		}
-		/*
-		 * An inet operand never ends in ')', so every trailing one is
-		 * a parenthesis; a UNIX path may, so only as many as are open.
-		 */
-		bool unixish = s[i] == '/' || s[i] == '@' || strncmp(s + i, "unix:", 5) == 0;
-		int budget = unixish ? p->depth : 1 << 30;
+		int budget = unixish ? p->depth : 0;
 		while (j > i + 1 && s[j - 1] == ')' && s[j - 2] != '\\' && budget > 0) {
 			j--;
 			budget--;
