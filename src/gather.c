@@ -1,9 +1,12 @@
 #include "gather.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "filter.h"
@@ -282,6 +285,19 @@ static int dump_netlink(struct run *run)
 	return r;
 }
 
+/* Netlink's way of saying it knows no such protocol or family. */
+static bool kernel_lacks(int r)
+{
+	return r == -ENOENT || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT;
+}
+
+static bool have_net_dir(const char *root)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/net", root);
+	return n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
+}
+
 static int run_step(struct run *run, struct gather_error *err)
 {
 	const struct gather_request *req = run->req;
@@ -307,9 +323,17 @@ static int run_step(struct run *run, struct gather_error *err)
 	}
 
 	const char *root = req->proc_root ? req->proc_root : "/proc";
+	int nl_r = r;
 	r = procnet_read(root, run->step->proto, run->step->family, req->states, on_proc, run);
 	if (run->sink_err)
 		return run->sink_err;
+	/*
+	 * Neither source knows the protocol (a kernel built without UDP-Lite
+	 * or IPv6): it has no sockets, which is not an error when the user
+	 * merely asked for everything.
+	 */
+	if (r == -ENOENT && req->source == SOURCE_AUTO && kernel_lacks(nl_r) && have_net_dir(root))
+		return 0;
 	if (r < 0 && err)
 		*err = (struct gather_error){run->step->proto, run->step->procfile};
 	return r;

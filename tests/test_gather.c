@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "filter.h"
 #include "gather.h"
 #include "nl.h"
 
@@ -560,6 +561,107 @@ static void test_sink_error(void **state)
 	assert_int_equal(g->calls, 2);
 }
 
+/* The kernel refuses the bytecode the first time; it must be asked again without. */
+static void script_reject_bytecode(struct fake *f, const struct req_log *r, uint32_t seq,
+				   int attempt)
+{
+	(void)attempt;
+	struct dgram *d = dgram_new(f);
+	if (r->bytecode) {
+		put_error(d, seq, -EINVAL);
+		return;
+	}
+	put_inet(d, seq, r->family, SS_LISTEN, 22, 1, 0);
+	put_inet(d, seq, r->family, SS_LISTEN, 80, 2, 0);
+	put_done(d, seq, 0);
+}
+
+static void script_accept_bytecode(struct fake *f, const struct req_log *r, uint32_t seq,
+				   int attempt)
+{
+	(void)attempt;
+	struct dgram *d = dgram_new(f);
+	if (r->bytecode)
+		put_inet(d, seq, r->family, SS_LISTEN, 22, 1, 0);
+	put_done(d, seq, 0);
+}
+
+static void test_bytecode_pushdown(void **state)
+{
+	struct got *g = *state;
+	const char *words[] = {"sport", "=", ":22"};
+	struct filter *flt = NULL;
+	struct filter_error ferr;
+	assert_int_equal(filter_parse(3, words, NULL, &flt, &ferr), 0);
+	assert_non_null(flt);
+
+	struct gather_request req = base_req(SOURCE_NETLINK);
+	req.protos = PROTO_BIT(PROTO_TCP);
+	req.families = FAM_INET;
+	req.filter = flt;
+	struct gather_error err = {0};
+	fake.script = script_accept_bytecode;
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(fake.nlog, 1);
+	assert_true(fake.log[0].bytecode);
+	assert_int_equal(g->l.len, 1);
+
+	/* Rejected: asked again without, and everything comes back (user space filters). */
+	socklist_finish(&g->l);
+	socklist_init(&g->l);
+	memset(&fake, 0, sizeof(fake));
+	fake.script = script_reject_bytecode;
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(fake.nlog, 2);
+	assert_true(fake.log[0].bytecode);
+	assert_false(fake.log[1].bytecode);
+	assert_int_equal(g->l.len, 2);
+
+	/* UNIX is never sent inet bytecode. */
+	memset(&fake, 0, sizeof(fake));
+	fake.script = script_accept_bytecode;
+	req.protos = PROTO_BIT(PROTO_UNIX);
+	req.families = FAM_UNIX;
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(fake.nlog, 1);
+	assert_false(fake.log[0].bytecode);
+	filter_destroy(flt);
+}
+
+static void script_nothing(struct fake *f, const struct req_log *r, uint32_t seq, int attempt)
+{
+	(void)r;
+	(void)attempt;
+	put_error(dgram_new(f), seq, -ENOENT);
+}
+
+static void test_protocol_absent(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_nothing;
+	/* A /proc whose kernel has TCP but no UDP-Lite at all. */
+	struct gather_request req = base_req(SOURCE_AUTO);
+	req.proc_root = TEST_DATA "/gather/proc-partial";
+	req.protos = PROTO_BIT(PROTO_TCP) | PROTO_BIT(PROTO_UDPLITE);
+	req.families = FAM_INET;
+	struct gather_error err = {.proto = PROTO_COUNT};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(count_proto(g, PROTO_TCP, AF_INET), 3);
+	assert_int_equal(err.proto, PROTO_COUNT);
+
+	/* Asked for /proc explicitly, the missing file is reported. */
+	req.source = SOURCE_PROC;
+	assert_int_equal(gather_run(&req, sink, g, &err), -ENOENT);
+	assert_int_equal(err.proto, PROTO_UDPLITE);
+	assert_string_equal(err.what, "/proc/net/udplite");
+
+	/* No /proc at all is an error even in auto mode. */
+	req.source = SOURCE_AUTO;
+	req.proc_root = TEST_DATA "/gather/no-such-proc";
+	assert_int_equal(gather_run(&req, sink, g, &err), -ENOENT);
+	assert_int_equal(err.proto, PROTO_TCP);
+}
+
 /* No netlink at all (socket cannot be opened): /proc serves everything. */
 static ssize_t send_fails(void *ctx, const void *buf, size_t len)
 {
@@ -687,6 +789,25 @@ static int live_child(void)
 		proc_inet += proc.l.v[i].family == AF_INET;
 	CHECK(proc_inet == inet);
 
+	/*
+	 * RAW through the default source: netlink if the kernel has
+	 * raw_diag, /proc/net/raw if not (this machine); the same row.
+	 */
+	int r = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	CHECK(r >= 0);
+	struct got raw = {0};
+	socklist_init(&raw.l);
+	req.source = SOURCE_AUTO;
+	req.protos = PROTO_BIT(PROTO_RAW);
+	req.families = FAM_INET;
+	CHECK(gather_run(&req, sink, &raw, &err) == 0);
+	CHECK(raw.l.len == 1);
+	CHECK(raw.l.v[0].local.port == IPPROTO_ICMP);
+	CHECK(raw.l.v[0].state == SS_CLOSE);
+	CHECK(raw.l.v[0].has_uid && raw.l.v[0].uid == 0);
+	socklist_finish(&raw.l);
+	close(r);
+
 	socklist_finish(&nl.l);
 	socklist_finish(&proc.l);
 	close(x);
@@ -729,6 +850,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_fallback_after_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sink_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transport_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protocol_absent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bytecode_pushdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_netns, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
