@@ -776,6 +776,15 @@ static int live_child(void)
 				CHECK(s->state == SS_LISTEN);
 				saw_unix = true;
 			}
+			/* /proc/net/unix has no uid or queues, but the rest agrees. */
+			bool match = false;
+			for (size_t j = 0; j < proc.l.len && !match; j++) {
+				const struct sock *p = &proc.l.v[j];
+				match = p->inode == s->inode && p->state == s->state &&
+					p->type == s->type && p->path_len == s->path_len &&
+					memcmp(p->path, s->path, s->path_len) == 0;
+			}
+			CHECK(match);
 			continue;
 		}
 		bool match = false;
@@ -788,6 +797,30 @@ static int live_child(void)
 	for (size_t i = 0; i < proc.l.len; i++)
 		proc_inet += proc.l.v[i].family == AF_INET;
 	CHECK(proc_inet == inet);
+
+	/* -i: the kernel's tcp_info arrives for TCP sockets, and only then. */
+	struct got info = {0};
+	socklist_init(&info.l);
+	req.source = SOURCE_NETLINK;
+	req.protos = PROTO_BIT(PROTO_TCP) | PROTO_BIT(PROTO_UDP);
+	req.want_info = true;
+	req.want_mem = true;
+	CHECK(gather_run(&req, sink, &info, &err) == 0);
+	CHECK(info.l.len == 4);
+	for (size_t i = 0; i < info.l.len; i++) {
+		const struct sock *s = &info.l.v[i];
+		CHECK(s->mem && s->mem->count >= 4 && s->mem->v[1] > 0); /* rcvbuf */
+		if (s->proto == PROTO_UDP) {
+			CHECK(s->info == NULL);
+			continue;
+		}
+		CHECK(s->info && s->info->cong[0] != '\0');
+		if (s->state == SS_ESTABLISHED)
+			CHECK(s->info->snd_mss > 0 && s->info->snd_cwnd > 0);
+	}
+	socklist_finish(&info.l);
+	req.want_info = false;
+	req.want_mem = false;
 
 	/*
 	 * RAW through the default source: netlink if the kernel has
