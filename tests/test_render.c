@@ -421,6 +421,186 @@ static void json_empty(void **state)
 		"Proto State Recv-Q Send-Q Local Address Peer Address Process\n");
 }
 
+static char *summary_text(const struct render_opts *o, const struct summary *sum)
+{
+	static char *text;
+	static size_t size;
+	text = NULL;
+	FILE *f = open_memstream(&text, &size);
+	assert_non_null(f);
+	assert_int_equal(render_summary(f, o, sum), 0);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+static void check_summary(const struct render_opts *o, const struct summary *sum,
+			  const char *want)
+{
+	char *t = summary_text(o, sum);
+	if (strcmp(t, want) != 0)
+		printf("<<<GOT\n%s>>>END\n", t);
+	assert_string_equal(t, want);
+	if (o->format != FORMAT_TABLE)
+		assert_true(json_valid(t, strlen(t)));
+	else
+		no_trailing_space(t);
+	free(t);
+}
+
+static void summary_counts(void **state)
+{
+	(void)state;
+	struct summary sum;
+	memset(&sum, 0, sizeof(sum));
+	sum.protos = PROTO_BIT(PROTO_TCP) | PROTO_BIT(PROTO_UDP) | PROTO_BIT(PROTO_RAW) |
+		     PROTO_BIT(PROTO_UNIX);
+	struct sock v[] = {tcp_listen(), tcp_listen(), tcp6_estab(), udp_mapped(),
+			   unix_sock(NULL, 0, 0), unix_sock(NULL, 0, 5), tcp_listen()};
+	v[1].state = SS_ESTABLISHED;
+	v[4].type = SOCK_DGRAM;
+	v[4].state = SS_CLOSE;
+	v[6].state = SS_CLOSE; /* a TCP socket in CLOSE stays CLOSE, not UNCONN */
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		summary_add(&sum, &v[i]);
+	/* Nonsense is not counted rather than written out of bounds. */
+	struct sock bad = tcp_listen();
+	bad.state = 200;
+	summary_add(&sum, &bad);
+	bad.state = SS_LISTEN;
+	bad.proto = 99;
+	summary_add(&sum, &bad);
+
+	check_summary(&table_opts, &sum,
+		"Proto Total IPv4 IPv6 ESTABLISHED CLOSE LISTEN UNCONN\n"
+		"tcp   4     3    1    2           1     1      0\n"
+		"udp   1     0    1    0           0     0      1\n"
+		"raw   0     0    0    0           0     0      0\n"
+		"unix  2     -    -    1           0     0      1\n"
+		"total 7     3    2    3           1     1      2\n");
+	struct render_opts o = table_opts;
+	o.header = false;
+	check_summary(&o, &sum,
+		"tcp   4 3 1 2 1 1 0\n"
+		"udp   1 0 1 0 0 0 1\n"
+		"raw   0 0 0 0 0 0 0\n"
+		"unix  2 - - 1 0 0 1\n"
+		"total 7 3 2 3 1 1 2\n");
+	check_summary(&json_opts, &sum,
+		"{\"tcp\":{\"total\":4,\"ipv4\":3,\"ipv6\":1,\"states\":{\"ESTABLISHED\":2,\"CLOSE\":1,\"LISTEN\":1}},\"udp\":{\"total\":1,\"ipv4\":0,\"ipv6\":1,\"states\":{\"UNCONN\":1}},\"raw\":{\"total\":0,\"ipv4\":0,\"ipv6\":0,\"states\":{}},\"unix\":{\"total\":2,\"states\":{\"ESTABLISHED\":1,\"UNCONN\":1}}}\n");
+	o.format = FORMAT_NDJSON;
+	check_summary(&o, &sum,
+		"{\"tcp\":{\"total\":4,\"ipv4\":3,\"ipv6\":1,\"states\":{\"ESTABLISHED\":2,\"CLOSE\":1,\"LISTEN\":1}},\"udp\":{\"total\":1,\"ipv4\":0,\"ipv6\":1,\"states\":{\"UNCONN\":1}},\"raw\":{\"total\":0,\"ipv4\":0,\"ipv6\":0,\"states\":{}},\"unix\":{\"total\":2,\"states\":{\"ESTABLISHED\":1,\"UNCONN\":1}}}\n");
+}
+
+static void summary_empty(void **state)
+{
+	(void)state;
+	struct summary sum;
+	memset(&sum, 0, sizeof(sum));
+	sum.protos = PROTO_BIT(PROTO_PACKET);
+	check_summary(&table_opts, &sum,
+		"Proto  Total IPv4 IPv6\n"
+		"packet 0     -    -\n"
+		"total  0     -    -\n");
+	check_summary(&json_opts, &sum,
+		"{\"packet\":{\"total\":0,\"states\":{}}}\n");
+}
+
+/* A reader that went away ends the output with -EPIPE, not a crash or a hang. */
+static void closed_pipe(void **state)
+{
+	(void)state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	close(fds[0]);
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	FILE *f = fdopen(fds[1], "w");
+	assert_non_null(f);
+	struct render_opts o = json_opts;
+	struct render *r;
+	assert_int_equal(render_create(&r, f, &o, names), 0);
+	struct sock s = tcp_listen();
+	int err = 0;
+	/* Bounded: well past one flush, so the write is certainly attempted. */
+	for (int i = 0; i < 100000 && err == 0; i++)
+		err = render_row(r, &s);
+	if (err == 0)
+		err = render_finish(r);
+	assert_int_equal(err, -EPIPE);
+	render_destroy(r);
+	fclose(f);
+	signal(SIGPIPE, old);
+}
+
+/*
+ * 100k rows: JSON is written as it goes (the pending buffer never holds
+ * much more than one flush), the table stays aligned, and every row is
+ * there.
+ */
+static void many_rows(void **state)
+{
+	(void)state;
+	enum { N = 100000 };
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	assert_non_null(f);
+	struct render *r;
+	assert_int_equal(render_create(&r, f, &json_opts, names), 0);
+	struct sock s = tcp6_estab();
+	char *one = render(&json_opts, &s, 1);
+	size_t objlen = strlen(one) - strlen("[\n") - strlen("\n]\n");
+	free(one);
+	size_t seen_max = 0;
+	for (size_t k = 1; k <= N; k++) {
+		assert_int_equal(render_row(r, &s), 0);
+		fflush(f);
+		/* What the renderer holds back is bounded, whatever N is. */
+		size_t total = 2 + k * objlen + (k - 1) * 2;
+		assert_true(total >= size);
+		if (total - size > seen_max)
+			seen_max = total - size;
+	}
+	assert_int_equal(render_finish(r), 0);
+	render_destroy(r);
+	fclose(f);
+	assert_int_equal(size, 2 + N * objlen + (N - 1) * 2 + 3);
+	/* It did buffer (no write per row), and never more than about one chunk. */
+	assert_true(seen_max > 4096);
+	assert_true(seen_max < 64 * 1024 + objlen + 2);
+	assert_true(json_valid(text, size));
+	free(text);
+
+	struct sock v[3] = {tcp_listen(), tcp6_estab(), udp_mapped()};
+	text = NULL;
+	f = open_memstream(&text, &size);
+	assert_non_null(f);
+	assert_int_equal(render_create(&r, f, &table_opts, names), 0);
+	for (unsigned i = 0; i < N; i++) {
+		v[i % 3].inode = i;
+		assert_int_equal(render_row(r, &v[i % 3]), 0);
+	}
+	assert_int_equal(render_finish(r), 0);
+	render_destroy(r);
+	fclose(f);
+	no_trailing_space(text);
+	size_t lines = 0;
+	const char *first = strstr(text, "Process");
+	assert_non_null(first);
+	size_t col = (size_t)(first - text);
+	for (const char *line = text; *line; lines++) {
+		const char *nl = strchr(line, '\n');
+		assert_non_null(nl);
+		/* The Process column starts at the same offset on every line. */
+		assert_true((size_t)(nl - line) > col);
+		assert_int_equal(line[col - 1], ' ');
+		assert_true(line[col] != ' ');
+		line = nl + 1;
+	}
+	assert_int_equal(lines, N + 1);
+	free(text);
+}
+
 int main(void)
 {
 	if (!if_indextoname(1, lo))
@@ -438,6 +618,10 @@ int main(void)
 		cmocka_unit_test(json_unix_packet),
 		cmocka_unit_test(json_details),
 		cmocka_unit_test(json_empty),
+		cmocka_unit_test(summary_counts),
+		cmocka_unit_test(summary_empty),
+		cmocka_unit_test(closed_pipe),
+		cmocka_unit_test(many_rows),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	names_destroy(names);
