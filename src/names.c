@@ -1,1 +1,470 @@
-/* Being written. */
+#include "names.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+
+/*
+ * A small open-addressing map from a 64-bit key to a string, used for the
+ * port and uid caches. Keys are stored plus one so that 0 marks an empty
+ * slot; a stored NULL value is a cached "no name".
+ */
+struct kv {
+	uint64_t key;
+	const char *val;
+};
+
+struct kvmap {
+	struct kv *v;
+	size_t cap; /* a power of two, or 0 */
+	size_t len;
+};
+
+static size_t mix(uint64_t k, size_t cap)
+{
+	return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 29) & (cap - 1);
+}
+
+static struct kv *kv_slot(struct kv *v, size_t cap, uint64_t key)
+{
+	size_t i = mix(key, cap);
+	while (v[i].key != 0 && v[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+static const struct kv *kv_get(const struct kvmap *m, uint64_t key)
+{
+	if (m->cap == 0)
+		return NULL;
+	const struct kv *e = kv_slot(m->v, m->cap, key + 1);
+	return e->key ? e : NULL;
+}
+
+/* Adds key unless present (the first value wins). Returns 0 or -ENOMEM. */
+static int kv_put(struct kvmap *m, uint64_t key, const char *val)
+{
+	if ((m->len + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 64;
+		struct kv *nv = calloc(ncap, sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->v[i].key)
+				*kv_slot(nv, ncap, m->v[i].key) = m->v[i];
+		free(m->v);
+		m->v = nv;
+		m->cap = ncap;
+	}
+	struct kv *e = kv_slot(m->v, m->cap, key + 1);
+	if (e->key == 0) {
+		e->key = key + 1;
+		e->val = val;
+		m->len++;
+	}
+	return 0;
+}
+
+/* A service name or alias, for lookups by name (rare: filter parsing). */
+struct svc {
+	const char *name;
+	uint16_t port;
+	uint8_t table; /* 0 tcp, 1 udp */
+};
+
+/* The reverse DNS cache, keyed by the whole address. */
+struct hostc {
+	bool used;
+	uint8_t family;
+	uint8_t addr[16];
+	const char *name; /* NULL: the address has no name */
+};
+
+struct names {
+	char *services_path;
+	bool services_loaded;
+	int services_err;
+	struct kvmap ports; /* (table << 16 | port) -> first name */
+	struct svc *svcs;
+	size_t nsvcs;
+	size_t svcs_cap;
+	struct kvmap users;
+	struct hostc *hosts;
+	size_t hosts_cap;
+	size_t hosts_len;
+	struct arena arena;
+};
+
+/* Names longer than this are not service names but damage or mischief. */
+enum { SVC_NAME_MAX = 64, SERVICES_MAX = 64 * 1024 * 1024 };
+
+int names_create(struct names **out, const char *services)
+{
+	struct names *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->services_path = strdup(services ? services : "/etc/services");
+	if (!n->services_path) {
+		free(n);
+		return -ENOMEM;
+	}
+	arena_init(&n->arena);
+	*out = n;
+	return 0;
+}
+
+void names_destroy(struct names *n)
+{
+	if (!n)
+		return;
+	free(n->services_path);
+	free(n->ports.v);
+	free(n->svcs);
+	free(n->users.v);
+	free(n->hosts);
+	arena_finish(&n->arena);
+	free(n);
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Splits the next blank-separated token off [*p, end). */
+static bool token(const char **p, const char *end, const char **tok, size_t *len)
+{
+	const char *s = *p;
+	while (s < end && is_blank(*s))
+		s++;
+	if (s == end)
+		return false;
+	const char *e = s;
+	while (e < end && !is_blank(*e))
+		e++;
+	*tok = s;
+	*len = (size_t)(e - s);
+	*p = e;
+	return true;
+}
+
+/* A name must be short and printable: render shows it as is. */
+static bool good_name(const char *s, size_t len)
+{
+	if (len == 0 || len > SVC_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Parses "port/proto"; false for anything but 1-65535 over tcp or udp. */
+static bool port_proto(const char *s, size_t len, uint16_t *port, uint8_t *table)
+{
+	const char *slash = memchr(s, '/', len);
+	if (!slash || slash == s || slash - s > 5)
+		return false;
+	uint32_t v = 0;
+	for (const char *p = s; p < slash; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (uint32_t)(*p - '0');
+	}
+	/* Port 0 is the wildcard, which output prints as '*', never by name. */
+	if (v == 0 || v > 65535)
+		return false;
+	size_t plen = len - (size_t)(slash + 1 - s);
+	if (plen == 3 && memcmp(slash + 1, "tcp", 3) == 0)
+		*table = 0;
+	else if (plen == 3 && memcmp(slash + 1, "udp", 3) == 0)
+		*table = 1;
+	else
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+static int add_svc(struct names *n, const char *name, uint16_t port, uint8_t table)
+{
+	if (n->nsvcs == n->svcs_cap) {
+		size_t ncap = n->svcs_cap ? n->svcs_cap * 2 : 256;
+		struct svc *nv = realloc(n->svcs, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		n->svcs = nv;
+		n->svcs_cap = ncap;
+	}
+	n->svcs[n->nsvcs++] = (struct svc){name, port, table};
+	return 0;
+}
+
+/* One line, comment already cut off. Malformed lines are skipped whole. */
+static int parse_services_line(struct names *n, const char *p, const char *end)
+{
+	const char *tok[32];
+	size_t len[32];
+	size_t count = 0;
+	const char *t;
+	size_t l;
+	while (token(&p, end, &t, &l)) {
+		if (count == sizeof(tok) / sizeof(tok[0]))
+			return 0;
+		tok[count] = t;
+		len[count] = l;
+		count++;
+	}
+	uint16_t port;
+	uint8_t table;
+	if (count < 2 || !port_proto(tok[1], len[1], &port, &table))
+		return 0;
+	if (!good_name(tok[0], len[0]))
+		return 0;
+	for (size_t i = 2; i < count; i++)
+		if (!good_name(tok[i], len[i]))
+			return 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if (i == 1)
+			continue;
+		const char *name = arena_strndup(&n->arena, tok[i], len[i]);
+		if (!name || add_svc(n, name, port, table) < 0)
+			return -ENOMEM;
+		if (i == 0 && kv_put(&n->ports, (uint64_t)table << 16 | port, name) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int read_whole(const char *path, struct buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int ret = 0;
+	for (;;) {
+		if (b->len >= SERVICES_MAX) {
+			ret = -EFBIG;
+			break;
+		}
+		if (!buf_reserve(b, 16 * 1024)) {
+			ret = -ENOMEM;
+			break;
+		}
+		ssize_t r = read(fd, b->p + b->len, b->cap - b->len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		b->len += (size_t)r;
+		b->p[b->len] = '\0';
+	}
+	close(fd);
+	return ret;
+}
+
+static void load_services(struct names *n)
+{
+	if (n->services_loaded)
+		return;
+	n->services_loaded = true;
+	struct buf b = BUF_INIT;
+	/* A missing or unreadable file just means no names. */
+	if (read_whole(n->services_path, &b) == 0 && b.len > 0) {
+		const char *p = b.p, *end = b.p + b.len;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *eol = nl ? nl : end;
+			const char *hash = memchr(p, '#', (size_t)(eol - p));
+			if (parse_services_line(n, p, hash ? hash : eol) < 0) {
+				n->services_err = -ENOMEM;
+				break;
+			}
+			p = nl ? nl + 1 : end;
+		}
+	}
+	buf_finish(&b);
+}
+
+/* Which services table serves proto: 0 tcp, 1 udp, -1 none. */
+static int table_of(enum proto proto)
+{
+	switch (proto) {
+	case PROTO_TCP: return 0;
+	case PROTO_UDP:
+	case PROTO_UDPLITE: return 1;
+	default: return -1;
+	}
+}
+
+const char *names_service(struct names *n, uint16_t port, enum proto proto)
+{
+	int t = table_of(proto);
+	if (t < 0 || port == 0)
+		return NULL;
+	load_services(n);
+	const struct kv *e = kv_get(&n->ports, (uint64_t)t << 16 | port);
+	return e ? e->val : NULL;
+}
+
+int names_service_port(struct names *n, const char *name, enum proto proto)
+{
+	int t = proto == PROTO_COUNT ? -2 : table_of(proto);
+	if (t == -1 || !name)
+		return -ENOENT;
+	load_services(n);
+	for (size_t i = 0; i < n->nsvcs; i++) {
+		const struct svc *s = &n->svcs[i];
+		if ((t == -2 || s->table == t) && strcmp(s->name, name) == 0)
+			return s->port;
+	}
+	return n->services_err ? n->services_err : -ENOENT;
+}
+
+/* The decimal form of v in the arena. */
+static const char *decimal(struct arena *a, uint32_t v)
+{
+	char tmp[12];
+	size_t i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return arena_strndup(a, tmp + i, sizeof(tmp) - i);
+}
+
+static const char *lookup_user(struct names *n, uint32_t uid)
+{
+	char small[4096];
+	char *buf = small;
+	size_t size = sizeof(small);
+	const char *name = NULL;
+	for (;;) {
+		struct passwd pw, *res = NULL;
+		int err = getpwuid_r((uid_t)uid, &pw, buf, size, &res);
+		if (err == ERANGE && size < 1024 * 1024) {
+			if (buf != small)
+				free(buf);
+			size *= 4;
+			buf = malloc(size);
+			if (!buf)
+				return NULL;
+			continue;
+		}
+		if (err == 0 && res && res->pw_name && res->pw_name[0])
+			name = arena_strndup(&n->arena, res->pw_name, strlen(res->pw_name));
+		break;
+	}
+	if (buf != small)
+		free(buf);
+	return name;
+}
+
+const char *names_user(struct names *n, uint32_t uid)
+{
+	/* The fallback when even memory runs out; never NULL, as promised. */
+	static const char unknown[] = "?";
+	const struct kv *e = kv_get(&n->users, uid);
+	if (e)
+		return e->val;
+	const char *name = lookup_user(n, uid);
+	if (!name)
+		name = decimal(&n->arena, uid);
+	if (!name)
+		return unknown;
+	kv_put(&n->users, uid, name); /* a failure only costs a later lookup */
+	return name;
+}
+
+static size_t host_hash(int family, const uint8_t *addr, size_t len, size_t cap)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)family;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ addr[i]) * 1099511628211ull;
+	return (size_t)(h >> 7) & (cap - 1);
+}
+
+static struct hostc *host_slot(struct hostc *v, size_t cap, int family, const uint8_t *key)
+{
+	size_t i = host_hash(family, key, 16, cap);
+	while (v[i].used && (v[i].family != family || memcmp(v[i].addr, key, 16) != 0))
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+static int host_grow(struct names *n)
+{
+	size_t ncap = n->hosts_cap ? n->hosts_cap * 2 : 64;
+	struct hostc *nv = calloc(ncap, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->hosts_cap; i++)
+		if (n->hosts[i].used)
+			*host_slot(nv, ncap, n->hosts[i].family, n->hosts[i].addr) = n->hosts[i];
+	free(n->hosts);
+	n->hosts = nv;
+	n->hosts_cap = ncap;
+	return 0;
+}
+
+const char *names_host(struct names *n, int family, const uint8_t *addr)
+{
+	uint8_t key[16] = {0};
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} u;
+	socklen_t salen;
+	memset(&u, 0, sizeof(u));
+	if (family == AF_INET) {
+		memcpy(key, addr, 4);
+		u.in.sin_family = AF_INET;
+		memcpy(&u.in.sin_addr, addr, 4);
+		salen = sizeof(u.in);
+	} else if (family == AF_INET6) {
+		memcpy(key, addr, 16);
+		u.in6.sin6_family = AF_INET6;
+		memcpy(&u.in6.sin6_addr, addr, 16);
+		salen = sizeof(u.in6);
+	} else {
+		return NULL;
+	}
+
+	if (n->hosts_cap) {
+		const struct hostc *c = host_slot(n->hosts, n->hosts_cap, family, key);
+		if (c->used)
+			return c->name;
+	}
+
+	char host[NI_MAXHOST];
+	const char *name = NULL;
+	if (getnameinfo(&u.sa, salen, host, sizeof(host), NULL, 0, NI_NAMEREQD) == 0)
+		name = arena_strndup(&n->arena, host, strlen(host));
+
+	if ((n->hosts_len + 1) * 2 > n->hosts_cap && host_grow(n) < 0)
+		return name; /* uncached, still answered */
+	struct hostc *c = host_slot(n->hosts, n->hosts_cap, family, key);
+	c->used = true;
+	c->family = (uint8_t)family;
+	memcpy(c->addr, key, 16);
+	c->name = name;
+	n->hosts_len++;
+	return name;
+}
