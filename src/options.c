@@ -335,6 +335,9 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 				o->protos |= PROTO_BIT(p);
 	}
 	o->families = want_fams;
+	/* A summary counts every socket unless -l narrows it, as ss -s does. */
+	if (o->summary && !listening)
+		all = true;
 	o->states = all ? STATES_ALL : listening ? STATES_LISTENING : STATES_DEFAULT;
 
 	/*

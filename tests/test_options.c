@@ -73,6 +73,15 @@ static void test_combined_short(void **state)
 	assert_true(o.render.numeric);
 	options_finish(&o);
 
+	PARSE_OK(&o, "-s");
+	assert_int_equal(o.states, STATES_ALL);
+	assert_true(o.summary);
+	options_finish(&o);
+
+	PARSE_OK(&o, "-sl");
+	assert_int_equal(o.states, STATES_LISTENING);
+	options_finish(&o);
+
 	PARSE_OK(&o, "-tlnp");
 	assert_int_equal(o.protos, PROTO_BIT(PROTO_TCP));
 	assert_int_equal(o.states, STATES_LISTENING);
