@@ -192,7 +192,11 @@ static int run(const struct options *o)
 		goto out;
 	}
 	if (rc < 0) {
-		if (gerr.what)
+		if (gerr.what && strcmp(gerr.what, "netlink") == 0)
+			say("%s: the kernel's sock_diag cannot list these sockets (%s); "
+			    "--source auto falls back to /proc/net",
+			    proto_table[gerr.proto].name, strerror(-rc));
+		else if (gerr.what)
 			say("%s: %s: %s", proto_table[gerr.proto].name, gerr.what, strerror(-rc));
 		else
 			say("%s", strerror(-rc));
