@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,31 @@ struct slot {
 	struct owner *tail; /* so appending keeps pid order in O(1) */
 };
 
+/*
+ * The scan reads /proc on up to SCAN_THREADS threads (readlink costs a few
+ * microseconds per fd, the bulk of the work at 100k sockets), each into an
+ * arena of its own; the map is then filled on one thread, in pid order.
+ */
+enum { SCAN_THREADS = 4, PIDS_PER_THREAD = 16 };
+
 struct owners {
 	struct slot *slots;
 	size_t cap;   /* a power of two, or 0 before the first insert */
 	size_t count;
-	struct arena arena;
+	struct arena arenas[SCAN_THREADS];
+	int threads;  /* 0: automatic */
+};
+
+/* A holder with the inode it holds, as a scan thread finds it. */
+struct entry {
+	uint64_t inode;
+	struct owner w;
+};
+
+/* The entries one process contributed, in fd order. */
+struct group {
+	struct entry *e;
+	size_t n;
 };
 
 /* One socket fd of the process being scanned. */
@@ -37,17 +58,26 @@ struct fdsock {
 	int32_t fd;
 };
 
-/* Scratch reused across processes, so the scan allocates per process never. */
+/*
+ * One scan thread's state: scratch reused across processes (so the scan
+ * allocates per process never), the pids it handles (every nth of the
+ * sorted list, which spreads large and small processes evenly) and what it
+ * found, one group per pid.
+ */
 struct scan {
 	int root;
-	char *dents;       /* getdents64 buffer for fd directories */
+	struct arena *arena;
+	char *dents;       /* getdents64 buffer */
 	size_t dents_size;
 	struct fdsock *fds;
 	size_t nfds;
 	size_t fds_cap;
-	int32_t *pids;
+	const int32_t *pids; /* the shared sorted list */
 	size_t npids;
-	size_t pids_cap;
+	size_t first;        /* this thread's first index */
+	size_t stride;       /* the number of threads */
+	struct group *groups; /* one per pid handled, in order */
+	int ret;
 };
 
 enum { DENTS_SIZE = 256 * 1024, FIRST_CAP = 1024 };
@@ -57,7 +87,8 @@ int owners_create(struct owners **out)
 	struct owners *o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	arena_init(&o->arena);
+	for (int i = 0; i < SCAN_THREADS; i++)
+		arena_init(&o->arenas[i]);
 	*out = o;
 	return 0;
 }
@@ -67,7 +98,8 @@ void owners_destroy(struct owners *o)
 	if (!o)
 		return;
 	free(o->slots);
-	arena_finish(&o->arena);
+	for (int i = 0; i < SCAN_THREADS; i++)
+		arena_finish(&o->arenas[i]);
 	free(o);
 }
 
@@ -259,7 +291,7 @@ static int read_fds(struct scan *sc, int fddir)
  * Reads <pid>/comm into the arena without the kernel's trailing newline.
  * Returns NULL when the process is gone.
  */
-static const char *read_comm(struct owners *o, int root, const char *pid, bool *gone)
+static const char *read_comm(struct arena *arena, int root, const char *pid, bool *gone)
 {
 	char path[32], comm[256];
 	join(path, pid, "/comm");
@@ -282,7 +314,7 @@ static const char *read_comm(struct owners *o, int root, const char *pid, bool *
 	size_t len = (size_t)n;
 	if (len > 0 && comm[len - 1] == '\n')
 		len--;
-	return arena_strndup(&o->arena, comm, len);
+	return arena_strndup(arena, comm, len);
 }
 
 static int cmp_fd(const void *a, const void *b)
@@ -291,9 +323,11 @@ static int cmp_fd(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-static int scan_pid(struct owners *o, struct scan *sc, int32_t pid)
+/* Reads one process into *g (left empty when it has no socket or is gone). */
+static int scan_pid(struct scan *sc, int32_t pid, struct group *g)
 {
 	char name[16], path[32];
+	*g = (struct group){NULL, 0};
 	fmt_pid(name, pid);
 	join(path, name, "/fd");
 	int fddir = openat(sc->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -310,24 +344,32 @@ static int scan_pid(struct owners *o, struct scan *sc, int32_t pid)
 	if (fstatat(sc->root, name, &st, 0) < 0)
 		return 0;
 	bool gone;
-	const char *comm = read_comm(o, sc->root, name, &gone);
+	const char *comm = read_comm(sc->arena, sc->root, name, &gone);
 	if (gone)
 		return 0;
 	if (!comm)
 		return -ENOMEM;
 
 	qsort(sc->fds, sc->nfds, sizeof(*sc->fds), cmp_fd);
-	struct owner *w = arena_alloc(&o->arena, sc->nfds * sizeof(*w));
-	if (!w)
+	struct entry *e = arena_alloc(sc->arena, sc->nfds * sizeof(*e));
+	if (!e)
 		return -ENOMEM;
-	for (size_t i = 0; i < sc->nfds; i++) {
-		w[i] = (struct owner){.next = NULL, .pid = pid, .fd = sc->fds[i].fd,
-				      .uid = (uint32_t)st.st_uid, .comm = comm};
-		ret = add(o, sc->fds[i].inode, &w[i]);
-		if (ret < 0)
-			return ret;
-	}
+	for (size_t i = 0; i < sc->nfds; i++)
+		e[i] = (struct entry){.inode = sc->fds[i].inode,
+				      .w = {.next = NULL, .pid = pid, .fd = sc->fds[i].fd,
+					    .uid = (uint32_t)st.st_uid, .comm = comm}};
+	*g = (struct group){e, sc->nfds};
 	return 0;
+}
+
+/* A scan thread: every stride-th pid from first on. */
+static void *scan_thread(void *arg)
+{
+	struct scan *sc = arg;
+	size_t k = 0;
+	for (size_t i = sc->first; sc->ret == 0 && i < sc->npids; i += sc->stride)
+		sc->ret = scan_pid(sc, sc->pids[i], &sc->groups[k++]);
+	return NULL;
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -336,53 +378,119 @@ static int cmp_pid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Lists the numeric entries of proc_root, sorted, so chains are in pid order. */
-static int list_pids(struct scan *sc)
+/*
+ * Lists the numeric entries of the directory root, sorted, so chains are
+ * in pid order. *pids is malloc'ed and owned by the caller.
+ */
+static int list_pids(int root, char *buf, size_t size, int32_t **pids, size_t *npids)
 {
+	size_t cap = 0;
+	*pids = NULL;
+	*npids = 0;
 	for (;;) {
-		ssize_t n = dents(sc->root, sc->dents, sc->dents_size);
+		ssize_t n = dents(root, buf, size);
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			break;
 		for (ssize_t off = 0; off < n;) {
-			struct dent64 *d = (struct dent64 *)(sc->dents + off);
+			struct dent64 *d = (struct dent64 *)(buf + off);
 			off += d->reclen;
 			int32_t pid;
 			if (!parse_num(d->name, &pid) || pid == 0)
 				continue;
-			if (sc->npids == sc->pids_cap) {
-				size_t ncap = sc->pids_cap ? sc->pids_cap * 2 : 1024;
-				int32_t *np = realloc(sc->pids, ncap * sizeof(*np));
+			if (*npids == cap) {
+				size_t ncap = cap ? cap * 2 : 1024;
+				int32_t *np = realloc(*pids, ncap * sizeof(*np));
 				if (!np)
 					return -ENOMEM;
-				sc->pids = np;
-				sc->pids_cap = ncap;
+				*pids = np;
+				cap = ncap;
 			}
-			sc->pids[sc->npids++] = pid;
+			(*pids)[(*npids)++] = pid;
 		}
 	}
-	qsort(sc->pids, sc->npids, sizeof(*sc->pids), cmp_pid);
+	if (*npids)
+		qsort(*pids, *npids, sizeof(**pids), cmp_pid);
 	return 0;
+}
+
+void owners_set_threads(struct owners *o, int n)
+{
+	o->threads = n < 0 ? 0 : n > SCAN_THREADS ? SCAN_THREADS : n;
+}
+
+static int threads_for(const struct owners *o, size_t npids)
+{
+	if (o->threads)
+		return o->threads;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t t = npids / PIDS_PER_THREAD;
+	if (cpus > 0 && t > (size_t)cpus)
+		t = (size_t)cpus;
+	if (t > SCAN_THREADS)
+		t = SCAN_THREADS;
+	return t < 1 ? 1 : (int)t;
 }
 
 int owners_scan(struct owners *o, const char *proc_root)
 {
-	struct scan sc = {.dents_size = DENTS_SIZE};
-	sc.root = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sc.root < 0)
+	struct scan sc[SCAN_THREADS] = {0};
+	pthread_t tid[SCAN_THREADS];
+	int32_t *pids = NULL;
+	size_t npids = 0;
+	int nthreads = 0, started = 1;
+
+	int root = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
 		return -errno;
 	int ret = -ENOMEM;
-	sc.dents = malloc(sc.dents_size);
-	if (!sc.dents)
+	char *listbuf = malloc(DENTS_SIZE);
+	if (!listbuf)
 		goto out;
-	ret = list_pids(&sc);
-	for (size_t i = 0; ret == 0 && i < sc.npids; i++)
-		ret = scan_pid(o, &sc, sc.pids[i]);
+	ret = list_pids(root, listbuf, DENTS_SIZE, &pids, &npids);
+	free(listbuf);
+	if (ret < 0)
+		goto out;
+
+	nthreads = threads_for(o, npids);
+	for (int t = 0; t < nthreads; t++) {
+		sc[t] = (struct scan){.root = root, .arena = &o->arenas[t], .dents_size = DENTS_SIZE,
+				      .pids = pids, .npids = npids, .first = (size_t)t,
+				      .stride = (size_t)nthreads};
+		sc[t].dents = malloc(DENTS_SIZE);
+		sc[t].groups = calloc(npids / (size_t)nthreads + 1, sizeof(struct group));
+		if (!sc[t].dents || !sc[t].groups) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	/* Thread 0 is this one; a thread that cannot start leaves its share here. */
+	for (; started < nthreads; started++)
+		if (pthread_create(&tid[started], NULL, scan_thread, &sc[started]) != 0)
+			break;
+	scan_thread(&sc[0]);
+	for (int t = started; t < nthreads; t++)
+		scan_thread(&sc[t]);
+	for (int t = 1; t < started; t++)
+		pthread_join(tid[t], NULL);
+
+	ret = 0;
+	for (int t = 0; t < nthreads && ret == 0; t++)
+		ret = sc[t].ret;
+	/* Fill the map in pid order, so every chain lists its holders by pid. */
+	for (size_t i = 0; ret == 0 && i < npids; i++) {
+		const struct group *g = &sc[i % (size_t)nthreads].groups[i / (size_t)nthreads];
+		for (size_t j = 0; ret == 0 && j < g->n; j++)
+			ret = add(o, g->e[j].inode, &g->e[j].w);
+	}
 out:
-	free(sc.dents);
-	free(sc.fds);
-	free(sc.pids);
-	close(sc.root);
+	for (int t = 0; t < nthreads; t++) {
+		free(sc[t].dents);
+		free(sc[t].fds);
+		free(sc[t].groups);
+	}
+	free(pids);
+	close(root);
 	return ret;
 }

@@ -25,6 +25,13 @@ int owners_create(struct owners **out);
 void owners_destroy(struct owners *o); /* NULL-safe */
 
 /*
+ * Sets how many threads owners_scan reads /proc with: 0 (the default)
+ * picks from the number of processes and CPUs, up to 4; 1 scans on the
+ * calling thread only. The result is the same either way.
+ */
+void owners_set_threads(struct owners *o, int n);
+
+/*
  * Scans proc_root ("/proc", or a fixture tree) and records every socket
  * fd of every process it may read. Processes that vanish and permission
  * denials are skipped silently. Returns 0, or a negative errno only when

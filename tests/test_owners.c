@@ -258,6 +258,64 @@ static void test_many(void **state)
 	owners_destroy(o);
 }
 
+/*
+ * The threaded scan finds exactly what the single-threaded one does, with
+ * every chain in the same (pid) order, on a tree of many processes that
+ * share sockets among them.
+ */
+static void test_threads_agree(void **state)
+{
+	(void)state;
+	enum { PIDS = 300, FDS = 12, SHARED = 50 };
+	for (int p = 0; p < PIDS; p++) {
+		char rel[32], target[32];
+		snprintf(rel, sizeof(rel), "%d", 1000 + p);
+		put_pid(rel, p % 2 ? "odd\n" : "even\n");
+		for (int f = 0; f < FDS; f++) {
+			snprintf(rel, sizeof(rel), "%d/fd/%d", 1000 + p, f);
+			/* Half private sockets, half shared with other processes. */
+			uint64_t ino = f % 2 ? 2000000 + (uint64_t)p * FDS + (uint64_t)f
+					     : 3000000 + (uint64_t)((p * 7 + f) % SHARED);
+			snprintf(target, sizeof(target), "socket:[%llu]", (unsigned long long)ino);
+			put_link(rel, target);
+		}
+	}
+	struct owners *one, *many;
+	assert_int_equal(owners_create(&one), 0);
+	assert_int_equal(owners_create(&many), 0);
+	owners_set_threads(one, 1);
+	owners_set_threads(many, 4);
+	assert_int_equal(owners_scan(one, root), 0);
+	assert_int_equal(owners_scan(many, root), 0);
+	size_t holders = 0;
+	for (uint64_t ino = 2000000; ino < 2000000 + PIDS * FDS; ino++) {
+		const struct owner *a = owners_lookup(one, ino), *b = owners_lookup(many, ino);
+		for (; a && b; a = a->next, b = b->next, holders++) {
+			assert_int_equal(a->pid, b->pid);
+			assert_int_equal(a->fd, b->fd);
+			assert_string_equal(a->comm, b->comm);
+		}
+		assert_null(a);
+		assert_null(b);
+	}
+	for (uint64_t ino = 3000000; ino < 3000000 + SHARED; ino++) {
+		const struct owner *a = owners_lookup(one, ino), *b = owners_lookup(many, ino);
+		assert_non_null(a);
+		int32_t last = 0;
+		for (; a && b; a = a->next, b = b->next, holders++) {
+			assert_int_equal(a->pid, b->pid);
+			assert_int_equal(a->fd, b->fd);
+			assert_true(a->pid >= last);
+			last = a->pid;
+		}
+		assert_null(a);
+		assert_null(b);
+	}
+	assert_int_equal(holders, PIDS * FDS);
+	owners_destroy(one);
+	owners_destroy(many);
+}
+
 /* Live: a socket shared by this process and two children, on the real /proc. */
 static pid_t kids[2];
 
@@ -356,6 +414,7 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_missing_root, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_many, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_threads_agree, fixture_setup, fixture_teardown),
 		cmocka_unit_test_teardown(test_live, kill_kids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
