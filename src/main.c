@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,7 +37,21 @@ struct run {
 	struct owners *owners;      /* NULL when /proc is not scanned */
 	struct render *render;      /* NULL for -s */
 	struct summary summary;
+	struct socklist kept;       /* rows held while the /proc scan runs */
 };
+
+/* The /proc scan, run on a thread of its own while the kernel is asked. */
+struct scan_job {
+	struct owners *owners;
+	int rc;
+};
+
+static void *scan_main(void *arg)
+{
+	struct scan_job *job = arg;
+	job->rc = owners_scan(job->owners, "/proc");
+	return NULL;
+}
 
 /* Prints "sockstat: MESSAGE" with any user-controlled text escaped. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -78,11 +93,9 @@ static bool process_match(const struct options *o, const struct sock *s)
 	return false;
 }
 
-static int on_sock(void *arg, const struct sock *s)
+/* The last steps for a row that passed the filter: owners, then output. */
+static int emit(struct run *r, const struct sock *s)
 {
-	struct run *r = arg;
-	if (!filter_match(r->filter, s))
-		return 0;
 	struct sock row = *s;
 	row.owners = r->owners ? owners_lookup(r->owners, s->inode) : NULL;
 	if (!process_match(r->opts, &row))
@@ -92,6 +105,24 @@ static int on_sock(void *arg, const struct sock *s)
 		return 0;
 	}
 	return render_row(r->render, &row);
+}
+
+/* The sink when owners are already known (or not wanted): stream. */
+static int on_sock(void *arg, const struct sock *s)
+{
+	struct run *r = arg;
+	if (!filter_match(r->filter, s))
+		return 0;
+	return emit(r, s);
+}
+
+/* The sink while the /proc scan still runs: keep the rows that pass. */
+static int keep_sock(void *arg, const struct sock *s)
+{
+	struct run *r = arg;
+	if (!filter_match(r->filter, s))
+		return 0;
+	return socklist_add(&r->kept, s);
 }
 
 /*
@@ -130,10 +161,17 @@ static int run(const struct options *o)
 	struct filter *filter = NULL;
 	struct owners *owners = NULL;
 	struct render *render = NULL;
+	/* Everything the exit path releases is set up before the first goto. */
+	struct run r = {.opts = o};
+	socklist_init(&r.kept);
+	struct scan_job job = {0};
+	pthread_t scanner;
+	bool scanning = false;
 
 	if (names_create(&names, NULL) < 0) {
 		say("out of memory");
-		return EXIT_RUNTIME;
+		status = EXIT_RUNTIME;
+		goto out;
 	}
 
 	struct filter_error ferr = {0};
@@ -153,19 +191,37 @@ static int run(const struct options *o)
 		}
 	}
 
-	bool need_owners = o->render.processes || o->have_pid || o->command || o->have_user;
+	/*
+	 * The /proc scan and the netlink dump are the two big costs, and
+	 * they are independent: when the output is buffered anyway (the
+	 * table, the summary), the scan runs on its own thread while the
+	 * kernel is asked and rows are kept until it ends. JSON streams, so
+	 * its memory stays flat: there the scan comes first.
+	 */
+	bool proc_filters = o->have_pid || o->command || o->have_user;
+	bool need_owners = proc_filters || (o->render.processes && !o->summary);
+	bool overlap = need_owners && (o->summary || o->render.format == FORMAT_TABLE);
+	r.filter = filter;
+	int rc;
 	if (need_owners) {
-		int rc = owners_create(&owners);
-		if (rc == 0)
-			rc = owners_scan(owners, "/proc");
+		rc = owners_create(&owners);
 		if (rc < 0) {
-			say("cannot scan /proc for processes: %s", strerror(-rc));
+			say("out of memory");
 			status = EXIT_RUNTIME;
 			goto out;
 		}
+		job.owners = owners;
+		if (overlap)
+			scanning = pthread_create(&scanner, NULL, scan_main, &job) == 0;
+		if (!scanning) {
+			overlap = false;
+			scan_main(&job);
+			if (job.rc < 0)
+				goto scan_failed;
+			r.owners = owners;
+		}
 	}
 
-	struct run r = {.opts = o, .filter = filter, .owners = owners};
 	if (o->summary) {
 		r.summary.protos = o->protos;
 	} else if (render_create(&render, stdout, &o->render, names) < 0) {
@@ -186,7 +242,16 @@ static int run(const struct options *o)
 		.proc_root = "/proc",
 	};
 	struct gather_error gerr = {0};
-	int rc = gather_run(&req, on_sock, &r, &gerr);
+	rc = gather_run(&req, overlap ? keep_sock : on_sock, &r, &gerr);
+	if (scanning) {
+		pthread_join(scanner, NULL);
+		scanning = false;
+		if (job.rc < 0)
+			goto scan_failed;
+		r.owners = owners;
+		for (size_t i = 0; rc == 0 && i < r.kept.len; i++)
+			rc = emit(&r, &r.kept.v[i]);
+	}
 	if (rc == -EPIPE) {
 		status = EXIT_SUCCESS;
 		goto out;
@@ -209,7 +274,15 @@ static int run(const struct options *o)
 		rc = -errno;
 	if (rc < 0)
 		status = output_status(rc);
+	goto out;
+
+scan_failed:
+	say("cannot scan /proc for processes: %s", strerror(-job.rc));
+	status = EXIT_RUNTIME;
 out:
+	if (scanning)
+		pthread_join(scanner, NULL);
+	socklist_finish(&r.kept);
 	render_destroy(render);
 	owners_destroy(owners);
 	filter_destroy(filter);
