@@ -66,11 +66,11 @@ size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, 
 		p->sdiag_family = AF_PACKET;
 		/*
 		 * packet_diag rejects any protocol but 0. PACKET_SHOW_INFO
-		 * also brings PACKET_DIAG_UID.
+		 * also brings PACKET_DIAG_UID. A packet socket's Recv-Q is its
+		 * receive memory (as /proc/net/packet's Rmem and ss show), so
+		 * the memory counters are always asked for.
 		 */
-		p->pdiag_show = PACKET_SHOW_INFO;
-		if (r->want_mem)
-			p->pdiag_show |= PACKET_SHOW_MEMINFO;
+		p->pdiag_show = PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO;
 		return nlh->nlmsg_len;
 	}
 
@@ -377,6 +377,8 @@ static int parse_packet(const unsigned char *p, size_t len, struct sock *s,
 			break;
 		case PACKET_DIAG_MEMINFO:
 			s->mem = get_mem(&a, sc);
+			if (s->mem && s->mem->count > SK_MEMINFO_RMEM_ALLOC)
+				s->recv_q = s->mem->v[SK_MEMINFO_RMEM_ALLOC];
 			break;
 		default:
 			break;

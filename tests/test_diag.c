@@ -152,6 +152,8 @@ static void test_tcp6_info_cong_mem(void **state)
 	assert_int_equal(s.mem->count, 9);
 	assert_int_equal(s.mem->v[0], 1);
 	assert_int_equal(s.mem->v[8], 9);
+	/* Recv-Q is SK_MEMINFO_RMEM_ALLOC, as /proc/net/packet's Rmem. */
+	assert_int_equal(s.recv_q, 1);
 }
 
 static void test_v4_mapped(void **state)
@@ -570,7 +572,8 @@ static void test_build_unix_packet(void **state)
 	const struct packet_diag_req *p = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(p->sdiag_family, AF_PACKET);
 	assert_int_equal(p->sdiag_protocol, 0);
-	assert_int_equal(p->pdiag_show, PACKET_SHOW_INFO);
+	/* Memory always: a packet socket's Recv-Q is its receive memory. */
+	assert_int_equal(p->pdiag_show, PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO);
 	r.want_mem = true;
 	diag_build_request(buf.b, sizeof(buf.b), &r, 10);
 	assert_int_equal(p->pdiag_show, PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO);
