@@ -676,7 +676,7 @@ static int parse_unary(struct parser *p, struct fnode **out)
 			return r;
 		next(p, M_NORMAL, &u);
 		if (u.type != T_RPAREN)
-			return u.type == T_EOF ? fail(p, &t, "unbalanced parenthesis")
+			return u.type == T_EOF ? fail(p, &t, "unbalanced parenthesis '('")
 					       : fail(p, &u, "unexpected '%s'",
 						      shown(p, &u, tmp, sizeof(tmp)));
 		return 0;
@@ -685,7 +685,7 @@ static int parse_unary(struct parser *p, struct fnode **out)
 		break;
 	case T_RPAREN:
 		if (p->depth == 0)
-			return fail(p, &t, "unbalanced parenthesis");
+			return fail(p, &t, "unbalanced parenthesis ')'");
 		return fail(p, &t, "unexpected ')'");
 	case T_EOF:
 		return fail(p, &t, "unexpected end of filter");
@@ -808,7 +808,7 @@ int filter_parse(int nwords, const char *const *words, struct names *names,
 		struct token t;
 		peek(&p, M_NORMAL, &t);
 		if (t.type == T_RPAREN)
-			r = fail(&p, &t, "unbalanced parenthesis");
+			r = fail(&p, &t, "unbalanced parenthesis ')'");
 		else if (t.type != T_EOF) {
 			char tmp[64];
 			r = fail(&p, &t, "unexpected '%s'", shown(&p, &t, tmp, sizeof(tmp)));

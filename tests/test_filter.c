@@ -380,9 +380,9 @@ static void test_errors(void **state)
 	(void)state;
 	const struct err_case cases[] = {
 		{{"src", "1.2.3.4", "foo"}, 2, 0, "foo", "unexpected 'foo' at word 3"},
-		{{"( dport = :22"}, 0, 0, "(", "unbalanced parenthesis at word 1"},
-		{{"dport = :22 )"}, 0, 12, ")", "unbalanced parenthesis at word 1, offset 12"},
-		{{"(", "src", "1.2.3.4", ")", ")"}, 4, 0, ")", "unbalanced parenthesis at word 5"},
+		{{"( dport = :22"}, 0, 0, "(", "unbalanced parenthesis '(' at word 1"},
+		{{"dport = :22 )"}, 0, 12, ")", "unbalanced parenthesis ')' at word 1, offset 12"},
+		{{"(", "src", "1.2.3.4", ")", ")"}, 4, 0, ")", "unbalanced parenthesis ')' at word 5"},
 		{{"dport", "=", "x"}, 2, 0, "x", "bad port 'x' at word 3"},
 		{{"dport = :99999"}, 0, 8, ":99999", "bad port '99999' at word 1, offset 8"},
 		{{"sport = :-1"}, 0, 8, ":-1", "bad port '-1'"},
@@ -417,7 +417,7 @@ static void test_errors(void **state)
 		 "state clauses cannot be an operand of 'or'"},
 		{{"dport = :22 ( src 1.2.3.4"}, 0, 12, "(", "unbalanced parenthesis"},
 		{{"src 1.2.3.4", "(", "dport", ":1", "dport", ":2"}, 1, 0, "(",
-		 "unbalanced parenthesis at word 2"},
+		 "unbalanced parenthesis '(' at word 2"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct err_case *c = &cases[i];
