@@ -37,7 +37,6 @@ struct run {
 	struct owners *owners;      /* NULL when /proc is not scanned */
 	struct render *render;      /* NULL for -s */
 	struct summary summary;
-	struct socklist kept;       /* rows held while the /proc scan runs */
 };
 
 /* The /proc scan, run on a thread of its own while the kernel is asked. */
@@ -107,22 +106,12 @@ static int emit(struct run *r, const struct sock *s)
 	return render_row(r->render, &row);
 }
 
-/* The sink when owners are already known (or not wanted): stream. */
 static int on_sock(void *arg, const struct sock *s)
 {
 	struct run *r = arg;
 	if (!filter_match(r->filter, s))
 		return 0;
 	return emit(r, s);
-}
-
-/* The sink while the /proc scan still runs: keep the rows that pass. */
-static int keep_sock(void *arg, const struct sock *s)
-{
-	struct run *r = arg;
-	if (!filter_match(r->filter, s))
-		return 0;
-	return socklist_add(&r->kept, s);
 }
 
 /*
@@ -163,7 +152,6 @@ static int run(const struct options *o)
 	struct render *render = NULL;
 	/* Everything the exit path releases is set up before the first goto. */
 	struct run r = {.opts = o};
-	socklist_init(&r.kept);
 	struct scan_job job = {0};
 	pthread_t scanner;
 	bool scanning = false;
@@ -193,14 +181,16 @@ static int run(const struct options *o)
 
 	/*
 	 * The /proc scan and the netlink dump are the two big costs, and
-	 * they are independent: when the output is buffered anyway (the
-	 * table, the summary), the scan runs on its own thread while the
-	 * kernel is asked and rows are kept until it ends. JSON streams, so
-	 * its memory stays flat: there the scan comes first.
+	 * they are independent. The table fills its Process column last
+	 * (render_set_owners), so there the scan runs on a thread of its own
+	 * while rows stream in. Everything else needs the owners per row (to
+	 * print them as JSON streams, or to apply --pid, --command, --user),
+	 * so there the scan comes first.
 	 */
 	bool proc_filters = o->have_pid || o->command || o->have_user;
 	bool need_owners = proc_filters || (o->render.processes && !o->summary);
-	bool overlap = need_owners && (o->summary || o->render.format == FORMAT_TABLE);
+	bool overlap = need_owners && !proc_filters && !o->summary &&
+		       o->render.format == FORMAT_TABLE;
 	r.filter = filter;
 	int rc;
 	if (need_owners) {
@@ -214,7 +204,6 @@ static int run(const struct options *o)
 		if (overlap)
 			scanning = pthread_create(&scanner, NULL, scan_main, &job) == 0;
 		if (!scanning) {
-			overlap = false;
 			scan_main(&job);
 			if (job.rc < 0)
 				goto scan_failed;
@@ -242,15 +231,13 @@ static int run(const struct options *o)
 		.proc_root = "/proc",
 	};
 	struct gather_error gerr = {0};
-	rc = gather_run(&req, overlap ? keep_sock : on_sock, &r, &gerr);
+	rc = gather_run(&req, on_sock, &r, &gerr);
 	if (scanning) {
 		pthread_join(scanner, NULL);
 		scanning = false;
 		if (job.rc < 0)
 			goto scan_failed;
-		r.owners = owners;
-		for (size_t i = 0; rc == 0 && i < r.kept.len; i++)
-			rc = emit(&r, &r.kept.v[i]);
+		render_set_owners(render, owners);
 	}
 	if (rc == -EPIPE) {
 		status = EXIT_SUCCESS;
@@ -282,7 +269,6 @@ scan_failed:
 out:
 	if (scanning)
 		pthread_join(scanner, NULL);
-	socklist_finish(&r.kept);
 	render_destroy(render);
 	owners_destroy(owners);
 	filter_destroy(filter);

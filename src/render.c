@@ -63,6 +63,11 @@ static const char *const col_title[C_COUNT] = {
  */
 struct row {
 	struct row *next;
+	/* For the Process cell, which is written at render_finish. */
+	const struct owner *owners;
+	uint64_t inode;
+	uint32_t uid;
+	bool has_uid;
 	uint32_t len[C_COUNT];
 	char data[];
 };
@@ -83,6 +88,7 @@ struct render {
 	size_t width[C_COUNT];
 	struct row *head;
 	struct row **tail;
+	const struct owners *owners; /* render_set_owners */
 	uint64_t rows;
 	char ifname[IFCACHE][IF_NAMESIZE];
 	uint8_t ifstate[IFCACHE]; /* 0 not asked, 1 named, 2 unknown */
@@ -494,7 +500,8 @@ static int table_row(struct render *r, const struct sock *s)
 	struct buf *b = &r->cell;
 	uint32_t len[C_COUNT];
 	buf_reset(b);
-	for (int i = 0; i < r->ncols; i++) {
+	/* Every column but the last, Process, which table_line writes. */
+	for (int i = 0; i + 1 < r->ncols; i++) {
 		size_t start = b->len;
 		cell(r, b, r->cols[i], s);
 		if (b->len - start > UINT32_MAX)
@@ -510,7 +517,11 @@ static int table_row(struct render *r, const struct sock *s)
 	if (!row)
 		return -ENOMEM;
 	row->next = NULL;
-	memcpy(row->len, len, sizeof(len[0]) * (size_t)r->ncols);
+	row->owners = s->owners;
+	row->inode = s->inode;
+	row->uid = s->uid;
+	row->has_uid = s->has_uid;
+	memcpy(row->len, len, sizeof(len[0]) * (size_t)(r->ncols - 1));
 	memcpy(row->data, b->p, b->len);
 	*r->tail = row;
 	r->tail = &row->next;
@@ -764,17 +775,33 @@ static void pad(struct buf *b, size_t n)
 	}
 }
 
-/* Appends one line of cells; the last is not padded, so no trailing space. */
-static void table_line(struct render *r, const uint32_t *len, const char *data)
+/*
+ * Appends one line: the buffered cells, each padded to its column, then
+ * the last cell (not padded, so no trailing space): the header's title, or
+ * the row's Process cell, formatted now that the owners are known.
+ */
+static void table_line(struct render *r, const uint32_t *len, const char *data,
+		       const struct row *row)
 {
-	for (int i = 0; i < r->ncols; i++) {
+	for (int i = 0; i + 1 < r->ncols; i++) {
 		buf_add(&r->out, data, len[i]);
-		if (i + 1 < r->ncols) {
-			pad(&r->out, r->width[i] - dwidth(data, len[i]) + 1);
-		}
+		pad(&r->out, r->width[i] - dwidth(data, len[i]) + 1);
 		data += len[i];
 	}
+	if (!row) {
+		buf_add(&r->out, data, len[r->ncols - 1]);
+	} else {
+		struct sock s = {.owners = row->owners, .uid = row->uid, .has_uid = row->has_uid};
+		if (!s.owners && r->owners)
+			s.owners = owners_lookup(r->owners, row->inode);
+		cell_process(r, &r->out, &s);
+	}
 	buf_addc(&r->out, '\n');
+}
+
+void render_set_owners(struct render *r, const struct owners *owners)
+{
+	r->owners = owners;
 }
 
 static int table_finish(struct render *r)
@@ -791,9 +818,9 @@ static int table_finish(struct render *r)
 	if (!buf_ok(&r->cell))
 		return -ENOMEM;
 	if (r->o.header)
-		table_line(r, hlen, r->cell.p);
+		table_line(r, hlen, r->cell.p, NULL);
 	for (struct row *row = r->head; row; row = row->next) {
-		table_line(r, row->len, row->data);
+		table_line(r, row->len, row->data, row);
 		int err = maybe_flush(r);
 		if (err)
 			return err;

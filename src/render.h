@@ -8,6 +8,7 @@
 #include "sock.h"
 
 struct names;
+struct owners;
 
 /*
  * The render stage: table, JSON, NDJSON, summary. Renderers write to a
@@ -44,6 +45,15 @@ int render_create(struct render **out, FILE *f, const struct render_opts *o,
  * the reader went away).
  */
 int render_row(struct render *r, const struct sock *s);
+
+/*
+ * Table only: the map the Process column of rows given without owners is
+ * looked up in at render_finish (not owned; must live until then). The
+ * Process column is the last and is never padded, so it can be filled
+ * after every other column has been measured: main streams rows here
+ * while /proc is still being scanned, and hands the map over at the end.
+ */
+void render_set_owners(struct render *r, const struct owners *owners);
 
 /* Prints what is buffered and closes the JSON array. Returns 0 or -errno. */
 int render_finish(struct render *r);
