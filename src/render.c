@@ -57,20 +57,39 @@ static const char *const col_title[C_COUNT] = {
 };
 
 /*
- * A buffered table row: the formatted cells back to back in data, cell i
- * (of the active columns) being len[i] bytes. Rows live in the arena and
- * are chained in the order they came.
+ * Buffered table rows are packed back to back in one buffer (memory is
+ * most of what a 100k-row table costs): a fixed head, an owner pointer
+ * only when the row came with one, the inode only when processes are
+ * shown (it is what they are looked up by), a length per buffered cell (one byte,
+ * or 0xff and two more), then the cells' bytes. Proto and State are not
+ * stored as text: they follow from three bytes of the head. Nor is the
+ * Process cell: table_line formats it from the head at render_finish.
  */
-struct row {
-	struct row *next;
-	/* For the Process cell, which is written at render_finish. */
-	const struct owner *owners;
-	uint64_t inode;
+struct row_head {
 	uint32_t uid;
-	bool has_uid;
-	uint32_t len[C_COUNT];
-	char data[];
+	uint8_t flags;
+	uint8_t proto;
+	uint8_t family;
+	uint8_t state;
 };
+
+enum { ROW_HAS_UID = 1, ROW_HAS_OWNERS = 2, LEN_WIDE = 0xff };
+
+/* Where a row's parts are, as row_read finds them. */
+struct row {
+	struct row_head h;
+	uint64_t inode;
+	const struct owner *owners;
+	uint16_t len[C_COUNT];
+	const char *data;
+	size_t size; /* bytes the row takes in the buffer */
+};
+
+/* Columns whose text follows from the row head. */
+static bool derived(enum col c)
+{
+	return c == C_PROTO || c == C_STATE;
+}
 
 /* Interface names are looked up once per index; most hosts have few. */
 enum { IFCACHE = 256 };
@@ -86,8 +105,7 @@ struct render {
 	enum col cols[C_COUNT];
 	int ncols;
 	size_t width[C_COUNT];
-	struct row *head;
-	struct row **tail;
+	struct buf packed; /* table rows, packed */
 	const struct owners *owners; /* render_set_owners */
 	uint64_t rows;
 	char ifname[IFCACHE][IF_NAMESIZE];
@@ -107,7 +125,7 @@ int render_create(struct render **out, FILE *f, const struct render_opts *o,
 	buf_init(&r->cell);
 	buf_init(&r->tmp);
 	arena_init(&r->arena);
-	r->tail = &r->head;
+	buf_init(&r->packed);
 
 	static const enum col base[] = {C_PROTO, C_STATE, C_RECVQ, C_SENDQ, C_LOCAL, C_PEER};
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
@@ -136,6 +154,7 @@ void render_destroy(struct render *r)
 	buf_finish(&r->out);
 	buf_finish(&r->cell);
 	buf_finish(&r->tmp);
+	buf_finish(&r->packed);
 	arena_finish(&r->arena);
 	free(r);
 }
@@ -498,34 +517,80 @@ static void cell(struct render *r, struct buf *b, enum col c, const struct sock 
 static int table_row(struct render *r, const struct sock *s)
 {
 	struct buf *b = &r->cell;
-	uint32_t len[C_COUNT];
+	uint8_t lens[3 * C_COUNT];
+	size_t nlens = 0;
 	buf_reset(b);
 	/* Every column but the last, Process, which table_line writes. */
 	for (int i = 0; i + 1 < r->ncols; i++) {
 		size_t start = b->len;
 		cell(r, b, r->cols[i], s);
-		if (b->len - start > UINT32_MAX)
+		size_t n = b->len - start;
+		if (n > UINT16_MAX)
 			return -EOVERFLOW;
-		len[i] = (uint32_t)(b->len - start);
-		size_t w = dwidth(b->p + start, len[i]);
+		size_t w = dwidth(b->p + start, n);
 		if (w > r->width[i])
 			r->width[i] = w;
+		if (derived(r->cols[i])) {
+			b->len = start;
+			continue;
+		}
+		if (n < LEN_WIDE) {
+			lens[nlens++] = (uint8_t)n;
+		} else {
+			lens[nlens++] = LEN_WIDE;
+			lens[nlens++] = (uint8_t)(n >> 8);
+			lens[nlens++] = (uint8_t)n;
+		}
 	}
 	if (!buf_ok(b))
 		return -ENOMEM;
-	struct row *row = arena_alloc(&r->arena, sizeof(*row) + b->len);
-	if (!row)
-		return -ENOMEM;
-	row->next = NULL;
-	row->owners = s->owners;
-	row->inode = s->inode;
-	row->uid = s->uid;
-	row->has_uid = s->has_uid;
-	memcpy(row->len, len, sizeof(len[0]) * (size_t)(r->ncols - 1));
-	memcpy(row->data, b->p, b->len);
-	*r->tail = row;
-	r->tail = &row->next;
-	return 0;
+	struct row_head h = {.uid = s->uid,
+			     .flags = (uint8_t)((s->has_uid ? ROW_HAS_UID : 0) |
+						(s->owners ? ROW_HAS_OWNERS : 0)),
+			     .proto = s->proto, .family = s->family, .state = s->state};
+	buf_add(&r->packed, &h, sizeof(h));
+	if (r->o.processes)
+		buf_add(&r->packed, &s->inode, sizeof(s->inode));
+	if (s->owners)
+		buf_add(&r->packed, &s->owners, sizeof(s->owners));
+	buf_add(&r->packed, lens, nlens);
+	buf_add(&r->packed, b->p, b->len);
+	return buf_ok(&r->packed) ? 0 : -ENOMEM;
+}
+
+/* Reads the row at p (written by table_row); the buffer is not aligned. */
+static void row_read(const struct render *r, const char *p, struct row *row)
+{
+	const char *start = p;
+	memcpy(&row->h, p, sizeof(row->h));
+	p += sizeof(row->h);
+	row->inode = 0;
+	if (r->o.processes) {
+		memcpy(&row->inode, p, sizeof(row->inode));
+		p += sizeof(row->inode);
+	}
+	row->owners = NULL;
+	if (row->h.flags & ROW_HAS_OWNERS) {
+		memcpy(&row->owners, p, sizeof(row->owners));
+		p += sizeof(row->owners);
+	}
+	const uint8_t *u = (const uint8_t *)p;
+	size_t total = 0;
+	for (int i = 0; i + 1 < r->ncols; i++) {
+		if (derived(r->cols[i])) {
+			row->len[i] = 0;
+			continue;
+		}
+		if (*u == LEN_WIDE) {
+			row->len[i] = (uint16_t)(u[1] << 8 | u[2]);
+			u += 3;
+		} else {
+			row->len[i] = *u++;
+		}
+		total += row->len[i];
+	}
+	row->data = (const char *)u;
+	row->size = (size_t)(row->data - start) + total;
 }
 
 static const char *sock_type_name(uint8_t type)
@@ -780,18 +845,28 @@ static void pad(struct buf *b, size_t n)
  * the last cell (not padded, so no trailing space): the header's title, or
  * the row's Process cell, formatted now that the owners are known.
  */
-static void table_line(struct render *r, const uint32_t *len, const char *data,
+static void table_line(struct render *r, const uint16_t *len, const char *data,
 		       const struct row *row)
 {
 	for (int i = 0; i + 1 < r->ncols; i++) {
-		buf_add(&r->out, data, len[i]);
-		pad(&r->out, r->width[i] - dwidth(data, len[i]) + 1);
-		data += len[i];
+		const char *text = data;
+		size_t n = len[i];
+		if (row && derived(r->cols[i])) {
+			struct sock k = {.proto = row->h.proto, .family = row->h.family,
+					 .state = row->h.state};
+			text = r->cols[i] == C_PROTO ? sock_proto_name(&k) : sock_state_name(&k);
+			n = strlen(text);
+		} else {
+			data += n;
+		}
+		buf_add(&r->out, text, n);
+		pad(&r->out, r->width[i] - dwidth(text, n) + 1);
 	}
 	if (!row) {
 		buf_add(&r->out, data, len[r->ncols - 1]);
 	} else {
-		struct sock s = {.owners = row->owners, .uid = row->uid, .has_uid = row->has_uid};
+		struct sock s = {.owners = row->owners, .uid = row->h.uid,
+				 .has_uid = row->h.flags & ROW_HAS_UID};
 		if (!s.owners && r->owners)
 			s.owners = owners_lookup(r->owners, row->inode);
 		cell_process(r, &r->out, &s);
@@ -806,11 +881,11 @@ void render_set_owners(struct render *r, const struct owners *owners)
 
 static int table_finish(struct render *r)
 {
-	uint32_t hlen[C_COUNT];
+	uint16_t hlen[C_COUNT];
 	buf_reset(&r->cell);
 	for (int i = 0; i < r->ncols; i++) {
 		const char *t = col_title[r->cols[i]];
-		hlen[i] = (uint32_t)strlen(t);
+		hlen[i] = (uint16_t)strlen(t);
 		buf_add(&r->cell, t, hlen[i]);
 		if (r->o.header && hlen[i] > r->width[i])
 			r->width[i] = hlen[i];
@@ -819,8 +894,10 @@ static int table_finish(struct render *r)
 		return -ENOMEM;
 	if (r->o.header)
 		table_line(r, hlen, r->cell.p, NULL);
-	for (struct row *row = r->head; row; row = row->next) {
-		table_line(r, row->len, row->data, row);
+	struct row row;
+	for (size_t off = 0; off < r->packed.len; off += row.size) {
+		row_read(r, r->packed.p + off, &row);
+		table_line(r, row.len, row.data, &row);
 		int err = maybe_flush(r);
 		if (err)
 			return err;

@@ -194,6 +194,47 @@ static void table_contract_sample(void **state)
 		"tcp6  ESTABLISHED 0      0      [::1]:http-alt [::1]:51234  4242\n");
 }
 
+/*
+ * Cells longer than 254 bytes (here a UNIX path whose bytes all escape to
+ * four characters) are kept whole and aligned like any other, between
+ * short rows, with every row's Proto and State intact.
+ */
+static void table_long_cells(void **state)
+{
+	(void)state;
+	char path[120];
+	memset(path, 0x01, sizeof(path));
+	path[0] = '/';
+	struct sock v[] = {tcp_listen(), unix_sock(path, sizeof(path), 0), tcp6_estab()};
+	char *t = render(&table_opts, v, 3);
+	no_trailing_space(t);
+	char want_path[1 + 119 * 4 + 1];
+	want_path[0] = '/';
+	for (int i = 0; i < 119; i++)
+		memcpy(want_path + 1 + i * 4, "\\x01", 4);
+	want_path[sizeof(want_path) - 1] = '\0';
+	char *lines[4];
+	char *save = NULL;
+	lines[0] = strtok_r(t, "\n", &save);
+	for (int i = 1; i < 4; i++)
+		lines[i] = strtok_r(NULL, "\n", &save);
+	assert_non_null(lines[3]);
+	assert_null(strtok_r(NULL, "\n", &save));
+	assert_true(strncmp(lines[1], "tcp   LISTEN ", 13) == 0);
+	assert_true(strncmp(lines[2], "unix  LISTEN ", 13) == 0);
+	assert_true(strncmp(lines[3], "tcp6  ESTABLISHED ", 18) == 0);
+	assert_non_null(strstr(lines[2], want_path));
+	/* The Peer column starts at the same offset on every line. */
+	size_t local = (size_t)(strstr(lines[0], "Local Address") - lines[0]);
+	size_t peer = (size_t)(strstr(lines[0], "Peer Address") - lines[0]);
+	assert_true(peer > local + strlen(want_path));
+	assert_int_equal(lines[2][peer - 1], ' ');
+	assert_true(lines[2][peer] != ' ');
+	assert_true(lines[1][peer] != ' ' && lines[1][peer - 1] == ' ');
+	assert_true(lines[3][peer] != ' ' && lines[3][peer - 1] == ' ');
+	free(t);
+}
+
 static void table_addresses(void **state)
 {
 	(void)state;
@@ -610,6 +651,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table_contract_sample),
 		cmocka_unit_test(table_addresses),
+		cmocka_unit_test(table_long_cells),
 		cmocka_unit_test(table_unix_packet),
 		cmocka_unit_test(table_owners),
 		cmocka_unit_test(table_details),
