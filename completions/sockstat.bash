@@ -1,0 +1,159 @@
+# bash completion for sockstat(8).
+#
+# Self-contained: it does not need bash-completion's helpers, so it works
+# when sourced on its own, and it copes with COMP_WORDBREAKS splitting
+# "--format=json" into "--format" "=" "json" as well as with a bash where
+# '=' does not break words. Keep the option lists in step with
+# "sockstat --help"; tests/docs/options.sh checks that they are.
+
+_sockstat_states='established syn-sent syn-recv fin-wait-1 fin-wait-2
+	time-wait closed close-wait last-ack listening closing
+	all connected synchronized bucket big'
+
+_sockstat_long='--tcp --udp --raw --unix --packet --ipv4 --ipv6 --family=
+	--all --listening --net= --source= --numeric --resolve --processes
+	--no-processes --extended --info --memory --timers --summary
+	--no-header --json --format= --pid= --command= --user= --port=
+	--state= --help --version'
+
+_sockstat_short='-t -u -w -x -0 -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
+	-s -H -j -h -V'
+
+# The words a FILTER may start with or continue with.
+_sockstat_filter_words='state exclude sport dport src dst and or not'
+
+# Adds the words of $2 that start with $1 to COMPREPLY, each prefixed by $3.
+_sockstat_add()
+{
+	local cur=$1 words=$2 prefix=$3 w
+	local IFS=$' \t\n'
+	for w in $words; do
+		[[ $w == "$cur"* ]] && COMPREPLY+=("$prefix$w")
+	done
+}
+
+# Completes the value of an option that takes one; returns 1 for others.
+_sockstat_value()
+{
+	local opt=$1 cur=$2
+	case $opt in
+	-f|--family)
+		# A comma list: complete its last item, keep what precedes it.
+		local head='' last=$cur
+		if [[ $cur == *,* ]]; then
+			head=${cur%,*},
+			last=${cur##*,}
+		fi
+		_sockstat_add "$last" 'inet inet6 unix packet' "$head"
+		;;
+	-N|--net)
+		if [[ $cur == */* ]]; then
+			local IFS=$'\n'
+			COMPREPLY+=($(compgen -f -- "$cur"))
+		else
+			local ns
+			for ns in /run/netns/*; do
+				[[ -e $ns ]] || continue
+				ns=${ns##*/}
+				[[ $ns == "$cur"* ]] && COMPREPLY+=("$ns")
+			done
+		fi
+		;;
+	--source)
+		_sockstat_add "$cur" 'auto netlink proc'
+		;;
+	--format)
+		_sockstat_add "$cur" 'table json ndjson'
+		;;
+	--state)
+		_sockstat_add "$cur" "$_sockstat_states"
+		;;
+	--user)
+		local IFS=$'\n'
+		COMPREPLY+=($(compgen -u -- "$cur"))
+		;;
+	--pid)
+		local p
+		for p in /proc/[0-9]*; do
+			p=${p##*/}
+			[[ $p == "$cur"* ]] && COMPREPLY+=("$p")
+		done
+		;;
+	--command|--port)
+		# Free text: offer nothing rather than file names.
+		;;
+	*)
+		return 1
+		;;
+	esac
+	return 0
+}
+
+_sockstat()
+{
+	COMPREPLY=()
+	local cword=$COMP_CWORD
+	local cur=${COMP_WORDS[cword]}
+	local prev=''
+	((cword > 0)) && prev=${COMP_WORDS[cword - 1]}
+
+	# "--opt=val" split at '=' by COMP_WORDBREAKS: cur is "val" (or "=").
+	if [[ $cur == = && $prev == --* ]]; then
+		_sockstat_value "$prev" ''
+		return 0
+	fi
+	if [[ $prev == = ]] && ((cword > 1)) && [[ ${COMP_WORDS[cword - 2]} == --* ]]; then
+		_sockstat_value "${COMP_WORDS[cword - 2]}" "$cur"
+		return 0
+	fi
+	# "--opt=val" kept whole: complete val and give the word back whole.
+	if [[ $cur == --*=* ]]; then
+		local opt=${cur%%=*} val=${cur#*=}
+		if _sockstat_value "$opt" "$val"; then
+			local i
+			for i in "${!COMPREPLY[@]}"; do
+				COMPREPLY[i]=$opt=${COMPREPLY[i]}
+			done
+		fi
+		return 0
+	fi
+
+	# The value of "--opt val", "-f val", "-N val", or of a short option
+	# cluster ending in f or N ("-tf val").
+	case $prev in
+	--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+		_sockstat_value "$prev" "$cur"
+		return 0
+		;;
+	esac
+	# An earlier f or N in the cluster would have taken the rest as its value.
+	if [[ $prev =~ ^-[^-fN]*([fN])$ ]]; then
+		_sockstat_value "-${BASH_REMATCH[1]}" "$cur"
+		return 0
+	fi
+
+	# In the FILTER, a state follows "state" and "exclude".
+	if [[ $prev == state || $prev == exclude ]]; then
+		_sockstat_add "$cur" "$_sockstat_states"
+		return 0
+	fi
+
+	case $cur in
+	--*)
+		_sockstat_add "$cur" "$_sockstat_long"
+		# An option that takes a value gets no space after its '='.
+		if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]]; then
+			compopt -o nospace 2>/dev/null
+		fi
+		;;
+	-*)
+		_sockstat_add "$cur" "$_sockstat_short"
+		;;
+	*)
+		_sockstat_add "$cur" "$_sockstat_filter_words"
+		;;
+	esac
+	return 0
+}
+
+complete -F _sockstat sockstat

@@ -1,0 +1,63 @@
+# fish completion for sockstat(8). Keep the option list in step with
+# "sockstat --help"; tests/docs/options.sh checks that it is.
+
+set -l sockstat_states established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing all connected synchronized bucket big
+
+# Namespace names under /run/netns; a path is completed as a file.
+function __sockstat_netns
+    for ns in /run/netns/*
+        basename $ns
+    end
+end
+
+# The last family of a comma list is completed; the ones before are kept.
+function __sockstat_families
+    set -l tok (commandline -ct)
+    set -l head (string replace -r '[^,]*$' '' -- $tok)
+    for f in inet inet6 unix packet
+        echo $head$f
+    end
+end
+
+# Is the word before the cursor "state" or "exclude" (a filter's state)?
+function __sockstat_after_state_word
+    set -l words (commandline -opc)
+    test (count $words) -ge 2; or return 1
+    contains -- $words[-1] state exclude
+end
+
+complete -c sockstat -s t -l tcp -d 'TCP sockets'
+complete -c sockstat -s u -l udp -d 'UDP sockets'
+complete -c sockstat -s w -l raw -d 'RAW sockets'
+complete -c sockstat -s x -l unix -d 'UNIX domain sockets'
+complete -c sockstat -s 0 -l packet -d 'packet sockets'
+complete -c sockstat -s 4 -l ipv4 -d 'IPv4 sockets only'
+complete -c sockstat -s 6 -l ipv6 -d 'IPv6 sockets only'
+complete -c sockstat -s f -l family -x -a '(__sockstat_families)' -d 'address families'
+complete -c sockstat -s a -l all -d 'listening and non-listening sockets'
+complete -c sockstat -s l -l listening -d 'listening and unconnected sockets only'
+complete -c sockstat -s N -l net -r -a '(__sockstat_netns)' -d 'look inside a network namespace'
+complete -c sockstat -l source -x -a 'auto netlink proc' -d 'where socket data comes from'
+complete -c sockstat -s n -l numeric -d 'numeric ports, no service names'
+complete -c sockstat -s r -l resolve -d 'resolve host names'
+complete -c sockstat -s p -l processes -d 'show owning processes (the default)'
+complete -c sockstat -s P -l no-processes -d 'do not scan /proc for owning processes'
+complete -c sockstat -s e -l extended -d 'uid, inode, socket cookie, interface'
+complete -c sockstat -s i -l info -d 'TCP internals'
+complete -c sockstat -s m -l memory -d 'socket memory'
+complete -c sockstat -s o -l timers -d 'timer information'
+complete -c sockstat -s s -l summary -d 'totals per protocol and state'
+complete -c sockstat -s H -l no-header -d 'no header line'
+complete -c sockstat -s j -l json -d 'JSON output'
+complete -c sockstat -l format -x -a 'table json ndjson' -d 'output format'
+complete -c sockstat -l pid -x -a '(__fish_complete_pids)' -d 'sockets held by process PID'
+complete -c sockstat -l command -x -d 'sockets held by a process named NAME'
+complete -c sockstat -l user -x -a '(__fish_complete_users)' -d 'sockets of user USER'
+complete -c sockstat -l port -x -d 'local or peer port'
+complete -c sockstat -l state -x -a "$sockstat_states" -d 'sockets in STATE'
+complete -c sockstat -s h -l help -d 'show the help and exit'
+complete -c sockstat -s V -l version -d 'show the version and exit'
+
+# The trailing FILTER: ss's keywords, and states after state/exclude.
+complete -c sockstat -n __sockstat_after_state_word -x -a "$sockstat_states" -d 'socket state'
+complete -c sockstat -n 'not __sockstat_after_state_word' -f -a 'state exclude sport dport src dst and or not' -d 'filter keyword'
