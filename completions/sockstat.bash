@@ -25,7 +25,7 @@ _sockstat_filter_words='state exclude sport dport src dst and or not'
 # Adds the words of $2 that start with $1 to COMPREPLY, each prefixed by $3.
 _sockstat_add()
 {
-	local cur=$1 words=$2 prefix=$3 w
+	local cur=$1 words=$2 prefix=${3-} w
 	local IFS=$' \t\n'
 	for w in $words; do
 		[[ $w == "$cur"* ]] && COMPREPLY+=("$prefix$w")
