@@ -21,6 +21,7 @@
 
 #include "diag.h"
 #include "filter.h"
+#include "netns.h"
 #include "filter_impl.h"
 #include "names.h"
 #include "nl.h"
@@ -1048,24 +1049,6 @@ static size_t keep(const struct collect *c, const struct filter *f, uint64_t *ke
 	return k;
 }
 
-static int lo_up(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (r == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	r = r ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 static int listen_on(int family, const char *addr, int port)
 {
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1127,12 +1110,11 @@ static int connect_to(int family, const char *addr, int port)
 /* Runs in the child, in its own namespace; returns an exit status. */
 static int live_child(void)
 {
-	if (unshare(CLONE_NEWNET) != 0) {
-		fprintf(stderr, "unshare: %s\n", strerror(errno));
+	int entered = netns_enter();
+	if (entered) {
+		fprintf(stderr, "netns_enter: %s\n", strerror(-entered));
 		return 2;
 	}
-	if (lo_up() != 0)
-		return 3;
 	int fds[32];
 	int nfd = 0;
 	fds[nfd++] = listen_on(AF_INET, "127.0.0.1", 8080);

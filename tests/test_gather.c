@@ -26,6 +26,7 @@
 
 #include "filter.h"
 #include "gather.h"
+#include "netns.h"
 #include "nl.h"
 
 #define PROC_FIXTURE TEST_DATA "/gather/proc"
@@ -698,23 +699,6 @@ static void test_transport_down(void **state)
 		}                                                                      \
 	} while (0)
 
-static int lo_up(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (r == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return r;
-}
-
 static bool same_inet(const struct sock *a, const struct sock *b)
 {
 	return a->proto == b->proto && a->family == b->family && a->state == b->state &&
@@ -726,8 +710,7 @@ static bool same_inet(const struct sock *a, const struct sock *b)
 
 static int live_child(void)
 {
-	CHECK(unshare(CLONE_NEWNET) == 0);
-	CHECK(lo_up() == 0);
+	CHECK(netns_enter() == 0);
 
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t slen = sizeof(sin);

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "procnet.h"
+#include "netns.h"
 #include "sock.h"
 
 #define FIXTURE TEST_DATA "/procnet/root"
@@ -468,19 +469,6 @@ static void test_big_file(void **state)
 		}                                                           \
 	} while (0)
 
-static void lo_up(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	CHECK(fd >= 0);
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	CHECK(ioctl(fd, SIOCGIFFLAGS, &ifr) == 0);
-	ifr.ifr_flags |= IFF_UP;
-	CHECK(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0);
-	close(fd);
-}
-
 static uint64_t ino(int fd)
 {
 	struct stat st;
@@ -497,8 +485,7 @@ static int read_all(enum proto p, int family, struct socklist *l)
 
 static void live_child(void)
 {
-	CHECK(unshare(CLONE_NEWNET) == 0);
-	lo_up();
+	CHECK(netns_enter() == 0);
 	struct socklist l;
 	socklist_init(&l);
 
