@@ -70,57 +70,6 @@ static void addx(struct buf *out, unsigned char b)
 	buf_add(out, e, sizeof(e));
 }
 
-/* Plain printable ASCII, the common case, is copied in runs. */
-static bool plain_text(unsigned char b)
-{
-	return b >= 0x20 && b < 0x7f && b != '\\';
-}
-
-void escape_text(struct buf *out, const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-	while (i < len) {
-		size_t run = i;
-		while (run < len && plain_text(s[run]))
-			run++;
-		if (run > i) {
-			buf_add(out, s + i, run - i);
-			i = run;
-			continue;
-		}
-		unsigned char b = s[i];
-		switch (b) {
-		case '\\': buf_add(out, "\\\\", 2); i++; continue;
-		case '\n': buf_add(out, "\\n", 2); i++; continue;
-		case '\t': buf_add(out, "\\t", 2); i++; continue;
-		case '\r': buf_add(out, "\\r", 2); i++; continue;
-		default: break;
-		}
-		if (b < 0x80) {
-			/* Other C0 controls and DEL. */
-			addx(out, b);
-			i++;
-			continue;
-		}
-		uint32_t c;
-		size_t n = u8dec(s + i, len - i, &c);
-		if (n == 0) {
-			addx(out, b);
-			i++;
-			continue;
-		}
-		if (c <= 0x9f || deceptive(c)) {
-			/* C1 controls (one of them is CSI) are shown byte by byte. */
-			for (size_t k = 0; k < n; k++)
-				addx(out, s[i + k]);
-		} else {
-			buf_add(out, s + i, n);
-		}
-		i += n;
-	}
-}
-
 static void addu4(struct buf *out, uint32_t c)
 {
 	char e[6] = {'\\', 'u', hex[(c >> 12) & 0xf], hex[(c >> 8) & 0xf],
@@ -128,19 +77,29 @@ static void addu4(struct buf *out, uint32_t c)
 	buf_add(out, e, sizeof(e));
 }
 
-static bool plain_json(unsigned char b)
-{
-	return b >= 0x20 && b < 0x7f && b != '\\' && b != '"';
-}
+/*
+ * What one output form does with each kind of byte. Both forms walk the
+ * input the same way (walk below); only these choices differ.
+ */
+struct policy {
+	/* Printable ASCII that is copied as is (in runs: the common case). */
+	bool (*plain)(unsigned char b);
+	/* Two-character escapes: '\\' and short[b], where short[b] is set. */
+	char shortform[0x80];
+	/* Any other ASCII control byte, and DEL. */
+	void (*control)(struct buf *out, unsigned char b);
+	/* A byte that is not part of valid UTF-8. */
+	void (*invalid)(struct buf *out, unsigned char b);
+	/* A valid sequence for a C1 control or a deceptive code point. */
+	void (*unsafe)(struct buf *out, const unsigned char *s, size_t n, uint32_t c);
+};
 
-void escape_json(struct buf *out, const char *str, size_t len)
+static void walk(struct buf *out, const unsigned char *s, size_t len, const struct policy *p)
 {
-	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
-	buf_addc(out, '"');
 	while (i < len) {
 		size_t run = i;
-		while (run < len && plain_json(s[run]))
+		while (run < len && p->plain(s[run]))
 			run++;
 		if (run > i) {
 			buf_add(out, s + i, run - i);
@@ -148,38 +107,97 @@ void escape_json(struct buf *out, const char *str, size_t len)
 			continue;
 		}
 		unsigned char b = s[i];
-		switch (b) {
-		case '"': buf_add(out, "\\\"", 2); i++; continue;
-		case '\\': buf_add(out, "\\\\", 2); i++; continue;
-		case '\n': buf_add(out, "\\n", 2); i++; continue;
-		case '\t': buf_add(out, "\\t", 2); i++; continue;
-		case '\r': buf_add(out, "\\r", 2); i++; continue;
-		case '\b': buf_add(out, "\\b", 2); i++; continue;
-		case '\f': buf_add(out, "\\f", 2); i++; continue;
-		default: break;
-		}
 		if (b < 0x80) {
-			/*
-			 * JSON requires only C0 to be escaped; DEL is escaped
-			 * as well so that jq output on a terminal stays inert.
-			 */
-			addu4(out, b);
+			if (p->shortform[b]) {
+				char e[2] = {'\\', p->shortform[b]};
+				buf_add(out, e, 2);
+			} else {
+				p->control(out, b);
+			}
 			i++;
 			continue;
 		}
 		uint32_t c;
 		size_t n = u8dec(s + i, len - i, &c);
 		if (n == 0) {
-			/* Each invalid byte becomes U+FFFD, never a surrogate escape. */
-			buf_add(out, "\xef\xbf\xbd", 3);
+			p->invalid(out, b);
 			i++;
 			continue;
 		}
 		if (c <= 0x9f || deceptive(c))
-			addu4(out, c);
+			p->unsafe(out, s + i, n, c);
 		else
 			buf_add(out, s + i, n);
 		i += n;
 	}
+}
+
+static bool plain_text(unsigned char b)
+{
+	return b >= 0x20 && b < 0x7f && b != '\\';
+}
+
+/* C1 controls (one of them is CSI) and deceptive ones, byte by byte. */
+static void text_unsafe(struct buf *out, const unsigned char *s, size_t n, uint32_t c)
+{
+	(void)c;
+	for (size_t k = 0; k < n; k++)
+		addx(out, s[k]);
+}
+
+static const struct policy text_policy = {
+	.plain = plain_text,
+	.shortform = {['\\'] = '\\', ['\n'] = 'n', ['\t'] = 't', ['\r'] = 'r'},
+	.control = addx,
+	.invalid = addx,
+	.unsafe = text_unsafe,
+};
+
+void escape_text(struct buf *out, const char *str, size_t len)
+{
+	walk(out, (const unsigned char *)str, len, &text_policy);
+}
+
+static bool plain_json(unsigned char b)
+{
+	return b >= 0x20 && b < 0x7f && b != '\\' && b != '"';
+}
+
+/*
+ * JSON requires only C0 to be escaped; DEL is escaped as well so that jq
+ * output on a terminal stays inert.
+ */
+static void json_control(struct buf *out, unsigned char b)
+{
+	addu4(out, b);
+}
+
+/* Each invalid byte becomes U+FFFD, never a surrogate escape. */
+static void json_invalid(struct buf *out, unsigned char b)
+{
+	(void)b;
+	buf_add(out, "\xef\xbf\xbd", 3);
+}
+
+static void json_unsafe(struct buf *out, const unsigned char *s, size_t n, uint32_t c)
+{
+	(void)s;
+	(void)n;
+	addu4(out, c);
+}
+
+static const struct policy json_policy = {
+	.plain = plain_json,
+	.shortform = {['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\t'] = 't', ['\r'] = 'r',
+		      ['\b'] = 'b', ['\f'] = 'f'},
+	.control = json_control,
+	.invalid = json_invalid,
+	.unsafe = json_unsafe,
+};
+
+void escape_json(struct buf *out, const char *str, size_t len)
+{
+	buf_addc(out, '"');
+	walk(out, (const unsigned char *)str, len, &json_policy);
 	buf_addc(out, '"');
 }
