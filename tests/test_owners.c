@@ -205,6 +205,10 @@ static void test_permission_denied(void **state)
 	if (pid == 0) {
 		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
 			_exit(2);
+		/* A private directory above the fixture (a chroot made with
+		 * mktemp -d, say) hides it from any unprivileged user. */
+		if (access(root, X_OK) != 0)
+			_exit(77);
 		struct owners *o;
 		if (owners_create(&o) < 0 || owners_scan(o, root) != 0)
 			_exit(3);
@@ -216,6 +220,10 @@ static void test_permission_denied(void **state)
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		printf("skipping: a directory above %s is closed to unprivileged users here\n", root);
+		skip();
+	}
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
