@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Hostile names and paths, no privileges, and process churn.
+
+Processes named (PR_SET_NAME) with escape sequences, control bytes,
+invalid UTF-8 and C1 bytes, and UNIX sockets whose names hold a newline,
+0xff or a NUL, must never put a raw control byte on the terminal or break
+the one-line-per-socket table, and JSON must stay valid UTF-8. Without
+root every socket is still listed with its user. Processes that come and
+go during a run never make sockstat fail or misattribute a socket.
+"""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+import netns
+
+HOSTILE = [b"\x1b[31mred\x1b[0m", b"new\nline", b"tab\there", b"bad\xff\xfeutf",
+           b"c1\xc2\x9bcsi", b"raw\x9bc1", b"q'\"uote", b"back\\slash"]
+
+
+def raw_controls(data):
+    """Control bytes in text output, other than the line ends."""
+    text = data.decode("utf-8", "replace")
+    return [hex(ord(c)) for c in text
+            if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f]
+
+
+def check_hostile(ck, pop, tmp):
+    ck.begin("hostile names and paths")
+    socks, holders = [], []
+    for name in HOSTILE:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        h = pop.spawn(name, [s])
+        holders.append((h.pid, name, s.getsockname()[1]))
+        s.close()
+    paths = [os.path.join(tmp, "nl\nname").encode(), os.path.join(tmp, "ff\xff").encode("latin-1")]
+    for p in paths:
+        u = socket.socket(socket.AF_UNIX)
+        u.bind(p)
+        u.listen(1)
+        socks.append(u)
+    a = socket.socket(socket.AF_UNIX)
+    a.bind(b"\0abs\0nul")
+    a.listen(1)
+    socks.append(a)
+    pop.keep_all(*socks)
+
+    r = netns.sockstat("-tuwxanH")
+    ck.eq((r.rc, r.err), (0, b""), "table: exit 0, nothing on stderr", cmd=r)
+    ck.eq(raw_controls(r.out), [], "table: no raw control byte", out=r.out[-2000:])
+    n = len(json.loads(netns.sockstat("-tuwxanj").out.decode("utf-8", "strict")))
+    ck.eq(r.out.count(b"\n"), n, "table: exactly one line per socket", out=r.out[-2000:])
+    for pid, name, port in holders:
+        rows = [l for l in r.out.split(b"\n") if (b":%d " % port) in l]
+        ck.eq(len(rows), 1, "one row for the holder of %r" % name, rows=rows)
+        ck.ok(rows and (b" %d " % pid) in rows[0], "its pid is shown", rows=rows)
+    for bad in (b"\n", b"\x1b", b"\xff", b"\x9b"):
+        ck.ok(all(bad not in l for l in r.out.split(b"\n")), "no raw %r in any line" % bad)
+    ck.ok(b"\\x1b[31mred" in r.out and b"new\\nline" in r.out and b"tab\\there" in r.out
+          and b"\\xff" in r.out and b"\\x9b" in r.out, "escapes are shown",
+          out=r.out[-2000:])
+    ck.ok(b"@abs\\x00nul" in r.out, "an abstract name's NUL shows as \\x00", out=r.out[-800:])
+
+    for fmt in (["-j"], ["--format", "ndjson"]):
+        r = netns.sockstat("-tuwxan", *fmt)
+        ck.eq((r.rc, r.err), (0, b""), "%s: exit 0, nothing on stderr" % fmt[-1], cmd=r)
+        try:
+            text = r.out.decode("utf-8", "strict")
+            objs = (json.loads(text) if fmt == ["-j"] else
+                    [json.loads(l) for l in text.split("\n") if l])
+        except ValueError as e:
+            ck.ok(False, "%s: valid UTF-8 and JSON" % fmt[-1], error=str(e))
+            continue
+        comms = {p["command"] for o in objs for p in o.get("processes", [])}
+        for name in HOSTILE:
+            want = name.decode("utf-8", "replace")
+            ck.ok(want in comms, "%s: %r round-trips (U+FFFD for invalid bytes)"
+                  % (fmt[-1], name), commands=sorted(comms))
+        names = {o["local"].get("path") for o in objs if o["family"] == "unix"}
+        ck.ok(paths[0].decode() in names and "@abs\u0000nul" in names and
+              paths[1].decode("utf-8", "replace") in names,
+              "%s: UNIX names round-trip" % fmt[-1], names=sorted(n for n in names if n))
+
+
+def check_unprivileged(ck, pop):
+    ck.begin("without root")
+    if os.access(netns.SOCKSTAT, os.X_OK):
+        probe = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                "--clear-groups", "test", "-x", netns.SOCKSTAT])
+        if probe.returncode != 0:
+            print("skipping: the binary is not reachable by nobody here")
+            return
+    base = netns.sockstat("-tuwxanH")
+    r = netns.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                   netns.SOCKSTAT, "-tuwxanH"])
+    ck.eq((r.rc, r.err), (0, b""), "as nobody: exit 0, nothing on stderr", cmd=r)
+    mine = sorted(netns.table_key(x) for x in netns.parse_table(r.text, header=False)[1])
+    root = sorted(netns.table_key(x) for x in netns.parse_table(base.text, header=False)[1])
+    ck.eq(mine, root, "as nobody: every socket is listed")
+    for row in netns.parse_table(r.text, header=False)[1]:
+        ck.eq(row.pids(), [], "as nobody: root's owners are unknown", row=row)
+        if row.proto != "unix":
+            ck.eq(row.user, "root", "as nobody: the owner user is shown", row=row)
+
+
+def check_churn(ck):
+    ck.begin("process churn")
+    held = {}  # pid -> inode of the socket it holds
+    live = []
+    runs = 0
+    for i in range(200):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(0.02 * (i % 5))
+            os._exit(0)
+        held[pid] = os.fstat(s.fileno()).st_ino
+        live.append(pid)
+        s.close()
+        if i % 4 == 0:
+            r = netns.sockstat("-tan", "--format", "ndjson")
+            runs += 1
+            ck.eq((r.rc, r.err), (0, b""), "during churn: exit 0, nothing on stderr", cmd=r)
+            for line in r.out.decode("utf-8", "strict").split("\n"):
+                if not line:
+                    continue
+                o = json.loads(line)
+                for p in o["processes"]:
+                    if p["pid"] in held and held[p["pid"]] != o["inode"]:
+                        ck.ok(False, "a socket shown under a pid that did not hold it",
+                              obj=o, held=held[p["pid"]])
+        while live:
+            done, _ = os.waitpid(-1, os.WNOHANG)
+            if not done:
+                break
+            live.remove(done)
+    for pid in live:
+        os.waitpid(pid, 0)
+    ck.eq(runs, 50, "sockstat ran 50 times during the churn")
+
+
+def main(ck):
+    pop = netns.StdPopulation()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        check_hostile(ck, pop, tmp)
+        check_unprivileged(ck, pop)
+    pop.cleanup()
+    check_churn(ck)
+
+
+if __name__ == "__main__":
+    netns.run_isolated(main)
