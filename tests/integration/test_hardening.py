@@ -151,7 +151,9 @@ def _churner(nchildren, rec_w):
                 s.bind(("127.0.0.1", 0))
                 s.listen(1)
                 os.write(rec_w, b"%d %d\n" % (os.getpid(), os.fstat(s.fileno()).st_ino))
-                time.sleep(0.02 + 0.005 * (i % 8))
+                # The first child stays long enough that the first runs
+                # are sure to see it; the rest come and go during them.
+                time.sleep(3.0 if i == 0 else 0.02 + 0.005 * (i % 8))
             finally:
                 os._exit(0)
         live += 1
