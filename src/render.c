@@ -841,6 +841,24 @@ static void pad(struct buf *b, size_t n)
 }
 
 /*
+ * A line never ends in a space, even when the last cell's text does (a
+ * process may name itself "nginx "): trailing spaces of the cell that
+ * starts at start are written as \x20, which also keeps them visible.
+ */
+static void end_visibly(struct buf *b, size_t start)
+{
+	size_t end = b->len;
+	while (end > start && b->p[end - 1] == ' ')
+		end--;
+	size_t spaces = b->len - end;
+	if (!spaces || !buf_ok(b))
+		return;
+	b->len = end;
+	for (size_t i = 0; i < spaces; i++)
+		buf_add(b, "\\x20", 4);
+}
+
+/*
  * Appends one line: the buffered cells, each padded to its column, then
  * the last cell (not padded, so no trailing space): the header's title, or
  * the row's Process cell, formatted now that the owners are known.
@@ -869,7 +887,9 @@ static void table_line(struct render *r, const uint16_t *len, const char *data,
 				 .has_uid = row->h.flags & ROW_HAS_UID};
 		if (!s.owners && r->owners)
 			s.owners = owners_lookup(r->owners, row->inode);
+		size_t start = r->out.len;
 		cell_process(r, &r->out, &s);
+		end_visibly(&r->out, start);
 	}
 	buf_addc(&r->out, '\n');
 }

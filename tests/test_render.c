@@ -235,6 +235,19 @@ static void table_long_cells(void **state)
 	free(t);
 }
 
+/* A command that ends in spaces must not leave spaces at the line's end. */
+static void table_comm_trailing_space(void **state)
+{
+	(void)state;
+	static const struct owner spacey = {NULL, 42, 3, 0, "nginx  "};
+	struct sock v[] = {tcp_listen()};
+	v[0].owners = &spacey;
+	char *t = render(&table_opts, v, 1);
+	no_trailing_space(t);
+	assert_non_null(strstr(t, "root 42 nginx\\x20\\x20\n"));
+	free(t);
+}
+
 static void table_addresses(void **state)
 {
 	(void)state;
@@ -652,6 +665,7 @@ int main(void)
 		cmocka_unit_test(table_contract_sample),
 		cmocka_unit_test(table_addresses),
 		cmocka_unit_test(table_long_cells),
+		cmocka_unit_test(table_comm_trailing_space),
 		cmocka_unit_test(table_unix_packet),
 		cmocka_unit_test(table_owners),
 		cmocka_unit_test(table_details),

@@ -92,15 +92,6 @@ static _Noreturn void fail(const char *what, const char *out, size_t n)
 	fuzz_fail(what);
 }
 
-/*
- * Known issue, reported to the render module's owner: a process name that
- * ends in a space (prctl PR_SET_NAME allows it) is the last thing on its
- * line and is printed as is, so the line ends in a space. Until that is
- * fixed, the trailing-space check is skipped for such names only; the
- * input that found it is in the corpus (regression-trailing-space-comm).
- */
-static bool comm_ends_in_space;
-
 static void check_table(const char *out, size_t n, size_t rows, bool header)
 {
 	if (!utf8_ok((const unsigned char *)out, n, true))
@@ -110,7 +101,7 @@ static void check_table(const char *out, size_t n, size_t rows, bool header)
 		if (out[i] != '\n')
 			continue;
 		lines++;
-		if (i > 0 && out[i - 1] == ' ' && !comm_ends_in_space)
+		if (i > 0 && out[i - 1] == ' ')
 			fail("table line with a trailing space", out, n);
 	}
 	if (n && out[n - 1] != '\n')
@@ -197,7 +188,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(comm, rest, clen);
 	comm[clen] = '\0';
-	comm_ends_in_space = clen > 0 && comm[clen - 1] == ' ';
 	for (size_t i = 0; i < reps; i++)
 		memcpy(path + i * plen1, pbase, plen1);
 
