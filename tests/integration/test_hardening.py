@@ -96,6 +96,12 @@ NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 
 def check_unprivileged(ck, pop, tmp):
     ck.begin("without root")
+    # Where no unprivileged user can run any program at all (a chroot
+    # whose root directory is private, as mktemp -d makes it), there is
+    # nothing to test: say so rather than fail.
+    if subprocess.run(NOBODY + ["true"], stderr=subprocess.DEVNULL).returncode != 0:
+        print("skipping the unprivileged checks: nobody cannot run programs here")
+        return
     binary = netns.SOCKSTAT
     probe = subprocess.run(NOBODY + ["test", "-x", binary])
     if probe.returncode != 0:
