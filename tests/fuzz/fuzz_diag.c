@@ -9,7 +9,7 @@
  * the sanitizer instead of reading the rest of the receive buffer.
  *
  * The conversation uses the portid 0 and the first sequence number, 1:
- * seeds recorded from the kernel are rewritten to match (see README).
+ * seeds recorded from the kernel are rewritten to match (see README.md).
  */
 #include <errno.h>
 #include <stdint.h>
