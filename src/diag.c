@@ -145,6 +145,13 @@ static bool get_u32(const struct attr *a, uint32_t *v)
 	return true;
 }
 
+/* UNIX_DIAG_UID and PACKET_DIAG_UID: a u32; a short one is ignored. */
+static void get_uid(const struct attr *a, struct sock *s)
+{
+	if (get_u32(a, &s->uid))
+		s->has_uid = true;
+}
+
 static const struct sock_meminfo *get_mem(const struct attr *a, struct diag_scratch *sc)
 {
 	size_t n = a->len / sizeof(uint32_t);
@@ -325,10 +332,7 @@ static int parse_unix(const unsigned char *p, size_t len, struct sock *s, struct
 			break;
 		}
 		case UNIX_DIAG_UID:
-			if (get_u32(&a, &v)) {
-				s->uid = v;
-				s->has_uid = true;
-			}
+			get_uid(&a, s);
 			break;
 		case UNIX_DIAG_MEMINFO:
 			s->mem = get_mem(&a, sc);
@@ -370,10 +374,7 @@ static int parse_packet(const unsigned char *p, size_t len, struct sock *s,
 				s->ifindex = v;
 			break;
 		case PACKET_DIAG_UID:
-			if (get_u32(&a, &v)) {
-				s->uid = v;
-				s->has_uid = true;
-			}
+			get_uid(&a, s);
 			break;
 		case PACKET_DIAG_MEMINFO:
 			s->mem = get_mem(&a, sc);

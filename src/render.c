@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "arena.h"
 #include "buf.h"
 #include "escape.h"
 #include "json.h"
@@ -101,7 +100,6 @@ struct render {
 	struct buf out;   /* bytes on their way to f */
 	struct buf cell;  /* scratch for one row's cells */
 	struct buf tmp;   /* scratch for a JSON string built in pieces */
-	struct arena arena;
 	enum col cols[C_COUNT];
 	int ncols;
 	size_t width[C_COUNT];
@@ -124,7 +122,6 @@ int render_create(struct render **out, FILE *f, const struct render_opts *o,
 	buf_init(&r->out);
 	buf_init(&r->cell);
 	buf_init(&r->tmp);
-	arena_init(&r->arena);
 	buf_init(&r->packed);
 
 	static const enum col base[] = {C_PROTO, C_STATE, C_RECVQ, C_SENDQ, C_LOCAL, C_PEER};
@@ -155,7 +152,6 @@ void render_destroy(struct render *r)
 	buf_finish(&r->cell);
 	buf_finish(&r->tmp);
 	buf_finish(&r->packed);
-	arena_finish(&r->arena);
 	free(r);
 }
 

@@ -21,6 +21,7 @@
 
 #include "diag.h"
 #include "filter.h"
+#include "bccheck.h"
 #include "netns.h"
 #include "filter_impl.h"
 #include "names.h"
@@ -627,181 +628,20 @@ static void test_match_unix(void **state)
 
 /* ---- bytecode ---- */
 
-struct bc_entry {
-	int family;
-	uint32_t saddr[4];
-	uint32_t daddr[4];
-	int sport;
-	int dport;
-};
-
-static bool bits_match(const uint32_t *a1, const uint32_t *a2, int bits)
+/*
+ * Beyond what the kernel's audit requires: our compiler never skips with
+ * yes, so every yes step is exactly its op's length.
+ */
+static bool yes_steps_exact(const unsigned char *bc, int len)
 {
-	int words = bits >> 5;
-	bits &= 0x1f;
-	if (words && memcmp(a1, a2, (size_t)words * 4) != 0)
-		return false;
-	if (bits) {
-		uint32_t mask = htonl((0xffffffffu) << (32 - bits));
-		if ((a1[words] ^ a2[words]) & mask)
+	for (int off = 0; off < len;) {
+		struct inet_diag_bc_op op;
+		memcpy(&op, bc + off, sizeof(op));
+		if (op.yes != bccheck_op_len(bc + off, (size_t)(len - off)))
 			return false;
+		off += op.yes;
 	}
 	return true;
-}
-
-/* An independent reading of the kernel's inet_diag_bc_run. */
-static bool bc_run(const unsigned char *bc, int len, const struct bc_entry *e)
-{
-	while (len > 0) {
-		struct inet_diag_bc_op op;
-		memcpy(&op, bc, sizeof(op));
-		bool yes = true;
-		struct inet_diag_bc_op arg;
-		switch (op.code) {
-		case INET_DIAG_BC_NOP:
-			break;
-		case INET_DIAG_BC_JMP:
-			yes = false;
-			break;
-		case INET_DIAG_BC_S_GE:
-		case INET_DIAG_BC_S_LE:
-		case INET_DIAG_BC_D_GE:
-		case INET_DIAG_BC_D_LE:
-		case INET_DIAG_BC_S_EQ:
-		case INET_DIAG_BC_D_EQ:
-			memcpy(&arg, bc + 4, 4);
-			switch (op.code) {
-			case INET_DIAG_BC_S_GE: yes = e->sport >= arg.no; break;
-			case INET_DIAG_BC_S_LE: yes = e->sport <= arg.no; break;
-			case INET_DIAG_BC_D_GE: yes = e->dport >= arg.no; break;
-			case INET_DIAG_BC_D_LE: yes = e->dport <= arg.no; break;
-			case INET_DIAG_BC_S_EQ: yes = e->sport == arg.no; break;
-			default: yes = e->dport == arg.no; break;
-			}
-			break;
-		case INET_DIAG_BC_S_COND:
-		case INET_DIAG_BC_D_COND: {
-			struct inet_diag_hostcond c;
-			uint32_t caddr[4] = {0};
-			memcpy(&c, bc + 4, sizeof(c));
-			memcpy(caddr, bc + 4 + sizeof(c),
-			       c.family == AF_INET6 ? 16 : c.family == AF_INET ? 4 : 0);
-			bool src = op.code == INET_DIAG_BC_S_COND;
-			const uint32_t *addr = src ? e->saddr : e->daddr;
-			if (c.port != -1 && c.port != (src ? e->sport : e->dport)) {
-				yes = false;
-				break;
-			}
-			if (c.family != AF_UNSPEC && c.family != e->family) {
-				if (e->family == AF_INET6 && c.family == AF_INET && addr[0] == 0 &&
-				    addr[1] == 0 && addr[2] == htonl(0xffff) &&
-				    bits_match(addr + 3, caddr, c.prefix_len))
-					break;
-				yes = false;
-				break;
-			}
-			if (c.prefix_len == 0)
-				break;
-			yes = bits_match(addr, caddr, c.prefix_len);
-			break;
-		}
-		default:
-			fail_msg("unexpected op code %u", op.code);
-		}
-		int step = yes ? op.yes : op.no;
-		len -= step;
-		bc += step;
-	}
-	return len == 0;
-}
-
-/*
- * An independent reading of the kernel's inet_diag_bc_audit and valid_cc.
- * valid_cc takes the jump target as the length that remains from it to
- * the end, and walks the ops from the start looking for that remainder.
- */
-static bool valid_target(const unsigned char *bc, int len, int cc)
-{
-	while (len >= 0) {
-		struct inet_diag_bc_op op;
-		if (cc > len)
-			return false;
-		if (cc == len)
-			return true;
-		memcpy(&op, bc, sizeof(op));
-		if (op.yes < 4 || op.yes & 3)
-			return false;
-		len -= op.yes;
-		bc += op.yes;
-	}
-	return false;
-}
-
-static bool bc_audit(const unsigned char *prog, int total)
-{
-	if (total < 4)
-		return false;
-	const unsigned char *bc = prog;
-	int len = total;
-	while (len > 0) {
-		struct inet_diag_bc_op op;
-		memcpy(&op, bc, sizeof(op));
-		int min_len = 4;
-		switch (op.code) {
-		case INET_DIAG_BC_S_COND:
-		case INET_DIAG_BC_D_COND: {
-			struct inet_diag_hostcond c;
-			min_len += (int)sizeof(c);
-			if (len < min_len)
-				return false;
-			memcpy(&c, bc + 4, sizeof(c));
-			int alen = c.family == AF_UNSPEC ? 0 : c.family == AF_INET ? 4
-				 : c.family == AF_INET6 ? 16 : -1;
-			if (alen < 0)
-				return false;
-			min_len += alen;
-			if (len < min_len || c.prefix_len > 8 * alen)
-				return false;
-			break;
-		}
-		case INET_DIAG_BC_S_GE:
-		case INET_DIAG_BC_S_LE:
-		case INET_DIAG_BC_D_GE:
-		case INET_DIAG_BC_D_LE:
-		case INET_DIAG_BC_S_EQ:
-		case INET_DIAG_BC_D_EQ:
-			min_len += 4;
-			if (len < min_len)
-				return false;
-			break;
-		case INET_DIAG_BC_AUTO:
-		case INET_DIAG_BC_JMP:
-		case INET_DIAG_BC_NOP:
-			break;
-		default:
-			return false;
-		}
-		if (op.code != INET_DIAG_BC_NOP) {
-			if (op.no < min_len || op.no > len + 4 || (op.no & 3))
-				return false;
-			if (op.no < len && !valid_target(prog, total, len - op.no))
-				return false;
-		}
-		/* Our programs never skip with yes: it is always the op's length. */
-		if (op.yes != min_len || op.yes > len)
-			return false;
-		bc += op.yes;
-		len -= op.yes;
-	}
-	return len == 0;
-}
-
-static struct bc_entry entry_of(const struct sock *s)
-{
-	struct bc_entry e = {.family = s->family, .sport = s->local.port, .dport = s->peer.port};
-	memcpy(e.saddr, s->local.addr, s->family == AF_INET ? 4 : 16);
-	memcpy(e.daddr, s->peer.addr, s->family == AF_INET ? 4 : 16);
-	return e;
 }
 
 static const char *const v4_addrs[] = {"127.0.0.1", "127.0.0.2", "10.1.2.3", "0.0.0.0"};
@@ -813,7 +653,7 @@ static const int test_ports[] = {0, 1, 22, 80, 443, 1023, 1024, 1025, 8080, 8081
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
- * Checks that the kernel (as bc_run reads it) accepts every socket of the
+ * Checks that the kernel (as bccheck_run reads it) accepts every socket of the
  * family that filter_match accepts; our compiler is exact for inet, so
  * the two must in fact agree. Returns how many sockets matched.
  */
@@ -822,7 +662,7 @@ static size_t check_bytecode(const char *expr, struct filter *f, int family)
 	unsigned char bc[4096];
 	int len = filter_bytecode(f, family, bc, sizeof(bc));
 	assert_true(len >= 0);
-	if (len > 0 && !bc_audit(bc, len))
+	if (len > 0 && (bccheck_audit(bc, (size_t)len) || !yes_steps_exact(bc, len)))
 		fail_msg("'%s' family %d: the kernel would reject the bytecode", expr, family);
 	/* A too small buffer is reported, never overrun. */
 	if (len > 4) {
@@ -842,8 +682,7 @@ static size_t check_bytecode(const char *expr, struct filter *f, int family)
 					struct sock s = inet_sock(family, addrs[la], test_ports[lp],
 								  addrs[ra], test_ports[rp]);
 					bool want = filter_match(f, &s);
-					struct bc_entry e = entry_of(&s);
-					bool got = len == 0 || bc_run(bc, len, &e);
+					bool got = len == 0 || bccheck_run(bc, (size_t)len, &s);
 					if (want && !got)
 						fail_msg("'%s': kernel drops [%s]:%d -> [%s]:%d", expr,
 							 addrs[la], test_ports[lp], addrs[ra],
@@ -929,8 +768,8 @@ static void test_bytecode_shapes(void **state)
 	struct filter *f = parse1("src /run/*", n);
 	int len = filter_bytecode(f, AF_INET, bc, sizeof(bc));
 	assert_int_equal(len, 4); /* nothing inet can match: reject all */
-	struct bc_entry e = {.family = AF_INET};
-	assert_false(bc_run(bc, len, &e));
+	struct sock none = {.family = AF_INET};
+	assert_false(bccheck_run(bc, (size_t)len, &none));
 	filter_destroy(f);
 	f = parse1("not src /run/*", n);
 	assert_int_equal(filter_bytecode(f, AF_INET, bc, sizeof(bc)), 0);
@@ -948,8 +787,7 @@ static void test_bytecode_shapes(void **state)
 	len = filter_bytecode(f, AF_INET6, bc, sizeof(bc));
 	assert_true(len > 0);
 	struct sock s = inet_sock(AF_INET6, "::ffff:127.0.0.5", 1, "::", 0);
-	e = entry_of(&s);
-	assert_true(bc_run(bc, len, &e));
+	assert_true(bccheck_run(bc, (size_t)len, &s));
 	filter_destroy(f);
 	names_destroy(n);
 }

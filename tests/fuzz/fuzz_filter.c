@@ -18,6 +18,7 @@
 
 #include <linux/inet_diag.h>
 
+#include "../bccheck.h"
 #include "filter.h"
 #include "fuzz.h"
 #include "names.h"
@@ -103,156 +104,6 @@ int fuzz_init(void)
 	return 0;
 }
 
-/* Does the first bits of a match b? As the kernel's bitstring_match. */
-static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
-{
-	unsigned bytes = bits / 8;
-	if (memcmp(a, b, bytes) != 0)
-		return false;
-	unsigned rest = bits % 8;
-	if (rest == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return (a[bytes] & mask) == (b[bytes] & mask);
-}
-
-static bool host_match(const struct inet_diag_hostcond *c, const uint8_t *caddr,
-		       const struct sock *s, bool src)
-{
-	const struct sock_endpoint *e = src ? &s->local : &s->peer;
-	if (c->port != -1 && c->port != e->port)
-		return false;
-	if (c->family != AF_UNSPEC && c->family != s->family) {
-		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-		/* The kernel lets an IPv4 condition see through a mapped address. */
-		return s->family == AF_INET6 && c->family == AF_INET &&
-		       memcmp(e->addr, mapped, 12) == 0 &&
-		       prefix_match(e->addr + 12, caddr, c->prefix_len);
-	}
-	if (c->prefix_len == 0)
-		return true;
-	return prefix_match(e->addr, caddr, c->prefix_len);
-}
-
-/*
- * Checks bytecode the way the kernel's audit does and fails the run on
- * anything it would refuse: the kernel would answer EINVAL and the user
- * would see an error instead of sockets.
- */
-static void audit(const uint8_t *bc, size_t total)
-{
-	if (total % 4)
-		fuzz_fail("bytecode length not a multiple of 4");
-	/* Instruction starts, reached by following yes from the start. */
-	bool *start = calloc(total + 1, 1);
-	if (!start)
-		return;
-	for (size_t off = 0; off < total;) {
-		start[off] = true;
-		const struct inet_diag_bc_op *op = (const void *)(bc + off);
-		if (op->yes < sizeof(*op) || op->yes % 4)
-			fuzz_fail("bytecode yes step too short or unaligned");
-		off += op->yes;
-		if (off > total + 4)
-			fuzz_fail("bytecode yes jumps past the end");
-	}
-	start[total] = true;
-
-	for (size_t off = 0; off < total;) {
-		const struct inet_diag_bc_op *op = (const void *)(bc + off);
-		size_t left = total - off, min = sizeof(*op);
-		switch (op->code) {
-		case INET_DIAG_BC_S_COND:
-		case INET_DIAG_BC_D_COND: {
-			if (left < sizeof(*op) + sizeof(struct inet_diag_hostcond))
-				fuzz_fail("host condition truncated");
-			const struct inet_diag_hostcond *c = (const void *)(op + 1);
-			size_t alen = c->family == AF_INET ? 4 : c->family == AF_INET6 ? 16 : 0;
-			if (c->family != AF_UNSPEC && alen == 0)
-				fuzz_fail("host condition with a bad family");
-			if (c->prefix_len > alen * 8)
-				fuzz_fail("host condition prefix longer than its address");
-			min = sizeof(*op) + sizeof(*c) + alen;
-			break;
-		}
-		case INET_DIAG_BC_S_GE:
-		case INET_DIAG_BC_S_LE:
-		case INET_DIAG_BC_D_GE:
-		case INET_DIAG_BC_D_LE:
-		case INET_DIAG_BC_S_EQ:
-		case INET_DIAG_BC_D_EQ:
-			min = 2 * sizeof(*op);
-			break;
-		case INET_DIAG_BC_AUTO:
-		case INET_DIAG_BC_JMP:
-		case INET_DIAG_BC_NOP:
-			break;
-		default:
-			fuzz_fail("bytecode with an opcode we never emit");
-		}
-		if (left < min || op->yes < min)
-			fuzz_fail("bytecode instruction shorter than its operands");
-		if (op->code != INET_DIAG_BC_NOP) {
-			if (op->no < min || op->no % 4 || op->no > left + 4)
-				fuzz_fail("bytecode no jump out of range");
-			if (op->no <= left && !start[off + op->no])
-				fuzz_fail("bytecode no jump into the middle of an instruction");
-		}
-		off += op->yes;
-	}
-	free(start);
-}
-
-/* Runs audited bytecode over s as the kernel's inet_diag_bc_run would. */
-static bool run(const uint8_t *bc, size_t total, const struct sock *s)
-{
-	long len = (long)total;
-	const uint8_t *p = bc;
-	while (len > 0) {
-		const struct inet_diag_bc_op *op = (const void *)p;
-		bool yes = true;
-		switch (op->code) {
-		case INET_DIAG_BC_NOP:
-			break;
-		case INET_DIAG_BC_JMP:
-			yes = false;
-			break;
-		case INET_DIAG_BC_S_EQ:
-			yes = s->local.port == op[1].no;
-			break;
-		case INET_DIAG_BC_S_GE:
-			yes = s->local.port >= op[1].no;
-			break;
-		case INET_DIAG_BC_S_LE:
-			yes = s->local.port <= op[1].no;
-			break;
-		case INET_DIAG_BC_D_EQ:
-			yes = s->peer.port == op[1].no;
-			break;
-		case INET_DIAG_BC_D_GE:
-			yes = s->peer.port >= op[1].no;
-			break;
-		case INET_DIAG_BC_D_LE:
-			yes = s->peer.port <= op[1].no;
-			break;
-		case INET_DIAG_BC_AUTO:
-			yes = false; /* the fixed sockets all bound their port */
-			break;
-		case INET_DIAG_BC_S_COND:
-		case INET_DIAG_BC_D_COND: {
-			const struct inet_diag_hostcond *c = (const void *)(op + 1);
-			yes = host_match(c, (const uint8_t *)(c + 1), s,
-					 op->code == INET_DIAG_BC_S_COND);
-			break;
-		}
-		}
-		unsigned step = yes ? op->yes : op->no;
-		len -= step;
-		p += step;
-	}
-	return len == 0;
-}
-
 static void check_bytecode(const struct filter *f, int family)
 {
 	static uint8_t bc[8192];
@@ -271,12 +122,15 @@ static void check_bytecode(const struct filter *f, int family)
 	}
 	if (n <= 0)
 		return;
-	audit(bc, (size_t)n);
+	/* The kernel would answer EINVAL and the user see an error, not sockets. */
+	const char *refused = bccheck_audit(bc, (size_t)n);
+	if (refused)
+		fuzz_fail(refused);
 	for (int i = 0; i < NSOCKS; i++) {
 		const struct sock *s = &socks[i];
 		if (s->family != family)
 			continue;
-		if (filter_match(f, s) && !run(bc, (size_t)n, s))
+		if (filter_match(f, s) && !bccheck_run(bc, (size_t)n, s))
 			fuzz_fail("the bytecode drops a socket the filter accepts");
 	}
 }
