@@ -16,6 +16,12 @@ struct owner {
 	int32_t fd;
 	uint32_t uid;             /* the process's (effective) uid */
 	const char *comm;         /* /proc/<pid>/comm, raw bytes, NUL-terminated */
+	/*
+	 * The basename of argv[0] (raw bytes, NUL-terminated), read only when
+	 * asked for (a --command NAME longer than the kernel's 15-byte comm);
+	 * NULL otherwise or when unreadable.
+	 */
+	const char *argv0;
 };
 
 struct owners;

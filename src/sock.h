@@ -116,6 +116,13 @@ struct sock {
 	uint8_t retrans;    /* idiag_retrans */
 	bool has_uid;
 	bool has_timer;
+	/*
+	 * inet6 only: 1 when the socket takes IPv6 alone (IPV6_V6ONLY), 0 when
+	 * a socket bound to :: takes IPv4 too (dual-stack). Filled from
+	 * INET_DIAG_SKV6ONLY; the /proc/net source, which has no such field,
+	 * uses the system default (net.ipv6.bindv6only).
+	 */
+	bool v6only;
 	uint32_t recv_q;
 	uint32_t send_q;
 	uint32_t uid;
