@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "sock.h"
+#include "socklist.h"
 
 static void test_state_names(void **state)
 {

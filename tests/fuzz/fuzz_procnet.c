@@ -11,6 +11,7 @@
 #include "fuzz.h"
 #include "procnet.h"
 #include "sock.h"
+#include "socklist.h"
 
 int fuzz_init(void)
 {
@@ -56,9 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r == 0 && s.family != (which % 2 ? AF_INET6 : AF_INET))
 			fuzz_fail("inet record with the wrong family");
 	} else if (which == 8) {
-		r = procnet_parse_unix(line, len, &s);
+		r = procnet_parse_unix(line, len, PROTO_UNIX, &s);
 	} else {
-		r = procnet_parse_packet(line, len, &s);
+		r = procnet_parse_packet(line, len, PROTO_PACKET, &s);
 	}
 	if (r != 0 && r != -EINVAL)
 		fuzz_fail("a parser returned neither 0 nor -EINVAL");
