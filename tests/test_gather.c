@@ -551,6 +551,65 @@ static void test_transport_down(void **state)
 }
 
 /*
+ * Two full inet6 listeners say whether they are v6-only; a TIME_WAIT
+ * socket, which inet_diag describes without INET_DIAG_SKV6ONLY, does not.
+ */
+static void script_v6only(struct fake_kernel *f, const struct fake_request *r, int attempt)
+{
+	(void)attempt;
+	struct fake_dgram *d = fake_dgram(f);
+	if (r->family == AF_INET6) {
+		uint8_t on = 1, off = 0;
+		struct nlmsghdr *nlh = fake_put_inet(d, r->seq, AF_INET6, SS_LISTEN, 9090, 1, 0);
+		fake_put_attr(d, nlh, INET_DIAG_SKV6ONLY, &on, 1);
+		nlh = fake_put_inet(d, r->seq, AF_INET6, SS_LISTEN, 9091, 2, 0);
+		fake_put_attr(d, nlh, INET_DIAG_SKV6ONLY, &off, 1);
+		fake_put_inet(d, r->seq, AF_INET6, SS_TIME_WAIT, 9092, 3, 0);
+	} else {
+		fake_put_inet(d, r->seq, AF_INET, SS_LISTEN, 9093, 4, 0);
+	}
+	fake_put_done(d, r->seq, 0);
+}
+
+static void test_v6only(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_v6only;
+	struct gather_request req = base_req(SOURCE_NETLINK);
+	req.protos = PROTO_BIT(PROTO_TCP);
+	/* A namespace whose net.ipv6.bindv6only is 1. */
+	req.proc_root = TEST_DATA "/proto/proc";
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(g->l.len, 4);
+	assert_false(find_cookie(g, 4)->v6only);
+	assert_true(find_cookie(g, 1)->v6only);
+	assert_false(find_cookie(g, 2)->v6only);
+	/* Without the socket's own word, the system default stands in. */
+	assert_true(find_cookie(g, 3)->v6only);
+
+	/* The default is off where the file is missing (no IPv6 sysctl). */
+	socklist_finish(&g->l);
+	socklist_init(&g->l);
+	req.proc_root = PROC_FIXTURE;
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_true(find_cookie(g, 1)->v6only);
+	assert_false(find_cookie(g, 3)->v6only);
+
+	/* /proc/net carries no v6only at all: every inet6 socket gets the default. */
+	for (int on = 0; on <= 1; on++) {
+		socklist_finish(&g->l);
+		socklist_init(&g->l);
+		req.source = SOURCE_PROC;
+		req.proc_root = on ? TEST_DATA "/proto/proc" : PROC_FIXTURE;
+		assert_int_equal(gather_run(&req, sink, g, &err), 0);
+		assert_int_equal(count_proto(g, PROTO_TCP, AF_INET6), 1);
+		for (size_t i = 0; i < g->l.len; i++)
+			assert_int_equal(g->l.v[i].v6only, g->l.v[i].family == AF_INET6 && on);
+	}
+}
+
+/*
  * Live: in a private network namespace, the same sockets through netlink
  * and through /proc must give the same inet records. Runs in a forked
  * child (unshare affects the whole process), which reports by exit code.
@@ -717,6 +776,103 @@ static void test_live_netns(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A listener on [::]:port, v6-only or not; returns its fd or -1. */
+static int listen6(uint16_t port, int v6only)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	if (fd < 0)
+		return -1;
+	if (v6only >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) != 0)
+		return -1;
+	if (bind(fd, (void *)&a, sizeof(a)) != 0 || listen(fd, 4) != 0)
+		return -1;
+	return fd;
+}
+
+static const struct sock *find_port(const struct got *g, uint16_t port)
+{
+	for (size_t i = 0; i < g->l.len; i++)
+		if (g->l.v[i].local.port == port)
+			return &g->l.v[i];
+	return NULL;
+}
+
+/* Writes the namespace's net.ipv6.bindv6only (private to the child's netns). */
+static int set_bindv6only(const char *v)
+{
+	FILE *f = fopen("/proc/sys/net/ipv6/bindv6only", "w");
+	if (!f)
+		return -1;
+	int r = fputs(v, f) < 0;
+	return fclose(f) != 0 || r ? -1 : 0;
+}
+
+/* The real kernel: netlink knows each socket's v6only, /proc the default. */
+static int live_v6only_child(void)
+{
+	CHECK(netns_enter() == 0);
+	CHECK(set_bindv6only("0\n") == 0);
+	int only = listen6(9090, 1), dual = listen6(9091, 0);
+	CHECK(only >= 0 && dual >= 0);
+	struct gather_request req = {
+		.protos = PROTO_BIT(PROTO_TCP),
+		.families = FAM_INET6,
+		.states = STATES_ALL,
+		.source = SOURCE_NETLINK,
+		.proc_root = "/proc",
+	};
+	struct got nl = {0}, proc = {0};
+	socklist_init(&nl.l);
+	socklist_init(&proc.l);
+	struct gather_error err;
+	CHECK(gather_run(&req, sink, &nl, &err) == 0);
+	CHECK(nl.l.len == 2);
+	CHECK(find_port(&nl, 9090)->v6only);
+	CHECK(!find_port(&nl, 9091)->v6only);
+	req.source = SOURCE_PROC;
+	CHECK(gather_run(&req, sink, &proc, &err) == 0);
+	CHECK(proc.l.len == 2 && !proc.l.v[0].v6only && !proc.l.v[1].v6only);
+
+	/* With the default on, a socket that says nothing is v6-only in both. */
+	CHECK(set_bindv6only("1\n") == 0);
+	int dflt = listen6(9092, -1);
+	CHECK(dflt >= 0);
+	socklist_finish(&nl.l);
+	socklist_finish(&proc.l);
+	socklist_init(&nl.l);
+	socklist_init(&proc.l);
+	CHECK(gather_run(&req, sink, &proc, &err) == 0);
+	req.source = SOURCE_NETLINK;
+	CHECK(gather_run(&req, sink, &nl, &err) == 0);
+	CHECK(find_port(&nl, 9092)->v6only && find_port(&proc, 9092)->v6only);
+	CHECK(!find_port(&nl, 9091)->v6only);
+	socklist_finish(&nl.l);
+	socklist_finish(&proc.l);
+	close(dflt);
+	close(dual);
+	close(only);
+	return 0;
+}
+
+static void test_live_v6only(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		printf("skipping: needs root for a private network namespace\n");
+		skip();
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(live_v6only_child());
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -733,6 +889,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transport_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocol_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bytecode_pushdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v6only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_v6only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_netns, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

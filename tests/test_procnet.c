@@ -583,9 +583,47 @@ static void test_live(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The system default for IPV6_V6ONLY, read from the proc root's sysctl. */
+static void test_bindv6only(void **state)
+{
+	(void)state;
+	bool on = false;
+	assert_int_equal(procnet_bindv6only(TEST_DATA "/proto/proc", &on), 0);
+	assert_true(on);
+	assert_int_equal(procnet_bindv6only(TEST_DATA "/procnet/v6only-off", &on), 0);
+	assert_false(on);
+	/* A kernel without IPv6 has no such file; nonsense in it is refused. */
+	on = true;
+	assert_int_equal(procnet_bindv6only(FIXTURE, &on), -ENOENT);
+	assert_int_equal(procnet_bindv6only(TEST_DATA "/procnet/bad-sysctl", &on), -EINVAL);
+	assert_true(on);
+	assert_int_equal(procnet_bindv6only(TEST_DATA "/procnet/nonexistent", &on), -ENOENT);
+}
+
+/* /proc/net has no v6only column: inet6 sockets get the default, inet ones never. */
+static void test_read_v6only(void **state)
+{
+	(void)state;
+	for (int v = 0; v <= 1; v++) {
+		struct procnet_request r = {FIXTURE, PROTO_TCP, AF_UNSPEC, STATES_ALL, v};
+		struct socklist l;
+		socklist_init(&l);
+		assert_int_equal(procnet_read(&r, collect, &l), 0);
+		size_t six = 0;
+		for (size_t i = 0; i < l.len; i++) {
+			six += l.v[i].family == AF_INET6;
+			assert_int_equal(l.v[i].v6only, l.v[i].family == AF_INET6 && v);
+		}
+		assert_true(six > 0 && six < l.len);
+		socklist_finish(&l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bindv6only),
+		cmocka_unit_test(test_read_v6only),
 		cmocka_unit_test(test_parse_tcp4),
 		cmocka_unit_test(test_truncated_lines),
 		cmocka_unit_test(test_hostile_inet),
