@@ -345,7 +345,9 @@ static int run_step(struct run *run, struct gather_error *err)
 	if (r == -ENOENT && req->source == SOURCE_AUTO && kernel_lacks(nl_r) && have_net_dir(root))
 		return 0;
 	if (r < 0 && err)
-		*err = (struct gather_error){run->step.proto, run->step.fam->procfile};
+		*err = (struct gather_error){run->step.proto,
+					     run->step.fam->procfile ? run->step.fam->procfile
+								     : "netlink"};
 	return r;
 }
 

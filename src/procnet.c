@@ -389,6 +389,8 @@ static int read_file(int dirfd, const struct pfile *f, uint32_t states, sock_sin
 {
 	struct buf b = BUF_INIT;
 	const char *name = f->fam->procfile;
+	if (!name)
+		return -ENOENT; /* a protocol only sock_diag lists */
 	/* The table names the file as users know it; read it under our root. */
 	if (strncmp(name, PROTO_PROC_PREFIX, strlen(PROTO_PROC_PREFIX)) == 0)
 		name += strlen(PROTO_PROC_PREFIX);

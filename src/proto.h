@@ -66,6 +66,7 @@ struct proto_family {
 	/*
 	 * The /proc/net file, as users know it ("/proc/net/tcp6"); it is read
 	 * under the run's proc root, PROTO_PROC_PREFIX replaced by that root.
+	 * NULL for a protocol that only sock_diag lists.
 	 */
 	const char *procfile;
 };
