@@ -610,6 +610,50 @@ static void test_v6only(void **state)
 }
 
 /*
+ * A dump recorded from the kernel (tests/data/diag/tcp6-v6only.bin): a
+ * v6-only listener on [::]:9090 and a dual-stack one on [::]:9091, with the
+ * INET_DIAG_SKV6ONLY the kernel sends unasked. Replayed with each message's
+ * sequence set to the request's.
+ */
+static void script_recorded(struct fake_kernel *f, const struct fake_request *r, int attempt)
+{
+	(void)attempt;
+	struct fake_dgram *d = fake_dgram(f);
+	if (r->family != AF_INET6) {
+		fake_put_done(d, r->seq, 0);
+		return;
+	}
+	FILE *in = fopen(TEST_DATA "/diag/tcp6-v6only.bin", "rb");
+	assert_non_null(in);
+	d->len = fread(d->d.b, 1, sizeof(d->d.b), in);
+	fclose(in);
+	for (size_t off = 0; off + NLMSG_HDRLEN <= d->len;) {
+		struct nlmsghdr *nlh = (void *)(d->d.b + off);
+		assert_true(nlh->nlmsg_len >= NLMSG_HDRLEN);
+		nlh->nlmsg_seq = r->seq;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+}
+
+static void test_recorded_v6only(void **state)
+{
+	struct got *g = *state;
+	fake.script = script_recorded;
+	struct gather_request req = base_req(SOURCE_NETLINK);
+	req.protos = PROTO_BIT(PROTO_TCP);
+	struct gather_error err = {0};
+	assert_int_equal(gather_run(&req, sink, g, &err), 0);
+	assert_int_equal(g->l.len, 2);
+	for (size_t i = 0; i < g->l.len; i++) {
+		const struct sock *s = &g->l.v[i];
+		assert_int_equal(s->family, AF_INET6);
+		assert_int_equal(s->state, SS_LISTEN);
+		assert_true(s->local.port == 9090 || s->local.port == 9091);
+		assert_int_equal(s->v6only, s->local.port == 9090);
+	}
+}
+
+/*
  * Live: in a private network namespace, the same sockets through netlink
  * and through /proc must give the same inet records. Runs in a forked
  * child (unshare affects the whole process), which reports by exit code.
@@ -890,6 +934,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_protocol_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bytecode_pushdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v6only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recorded_v6only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_v6only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_netns, setup, teardown),
 	};
