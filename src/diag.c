@@ -17,25 +17,27 @@
 #define EXT_BIT(attr) (1u << ((attr) - 1))
 
 /* Bytes a request takes before its attributes, per request structure. */
-static size_t req_size(enum proto proto)
+static size_t req_size(enum proto_diag kind)
 {
-	switch (proto) {
-	case PROTO_UNIX:
+	switch (kind) {
+	case PROTO_DIAG_UNIX:
 		return sizeof(struct unix_diag_req);
-	case PROTO_PACKET:
+	case PROTO_DIAG_PACKET:
 		return sizeof(struct packet_diag_req);
-	default:
-		return sizeof(struct inet_diag_req_v2);
+	case PROTO_DIAG_INET:
+		break;
 	}
+	return sizeof(struct inet_diag_req_v2);
 }
 
 size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, uint32_t seq)
 {
-	if (r->proto >= PROTO_COUNT)
+	const struct proto_desc *d = proto_get(r->proto);
+	if (!d)
 		return 0;
-	bool inet = proto_table[r->proto].ipproto != 0;
-	size_t need = MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(req_size(r->proto));
-	if (inet && r->proto == PROTO_RAW)
+	bool inet = d->diag == PROTO_DIAG_INET;
+	size_t need = MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(req_size(d->diag));
+	if (inet && d->diag_raw)
 		need += MNL_ATTR_HDRLEN + MNL_ALIGN(sizeof(uint32_t));
 	if (inet && r->bytecode) {
 		/* nla_len is 16 bits wide. */
@@ -52,7 +54,7 @@ size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, 
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 
-	if (r->proto == PROTO_UNIX) {
+	if (d->diag == PROTO_DIAG_UNIX) {
 		struct unix_diag_req *u = mnl_nlmsg_put_extra_header(nlh, sizeof(*u));
 		u->sdiag_family = AF_UNIX;
 		u->udiag_states = r->states;
@@ -61,7 +63,7 @@ size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, 
 			u->udiag_show |= UDIAG_SHOW_MEMINFO;
 		return nlh->nlmsg_len;
 	}
-	if (r->proto == PROTO_PACKET) {
+	if (d->diag == PROTO_DIAG_PACKET) {
 		struct packet_diag_req *p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
 		p->sdiag_family = AF_PACKET;
 		/*
@@ -76,7 +78,7 @@ size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, 
 
 	struct inet_diag_req_v2 *q = mnl_nlmsg_put_extra_header(nlh, sizeof(*q));
 	q->sdiag_family = (uint8_t)r->family;
-	q->sdiag_protocol = (uint8_t)proto_table[r->proto].ipproto;
+	q->sdiag_protocol = d->diag_protocol;
 	q->idiag_states = r->states;
 	/*
 	 * Request sockets (SYN_RECV) live in their own state number in
@@ -85,20 +87,20 @@ size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, 
 	if (r->states & STATE_BIT(SS_SYN_RECV))
 		q->idiag_states |= STATE_BIT(SS_NEW_SYN_RECV);
 	/* INET_DIAG_INFO costs about a quarter of the dump time: only on demand. */
-	if (r->want_info && r->proto == PROTO_TCP)
+	if (r->want_info && d->tcp_info)
 		q->idiag_ext |= EXT_BIT(INET_DIAG_INFO) | EXT_BIT(INET_DIAG_CONG);
 	if (r->want_mem)
 		q->idiag_ext |= EXT_BIT(INET_DIAG_SKMEMINFO);
-	if (r->proto == PROTO_RAW) {
+	if (d->diag_raw) {
 		/*
-		 * raw_diag registers under IPPROTO_RAW and dumps raw sockets of
-		 * every protocol; the attribute names the handler explicitly
-		 * for kernels that look it up there, and the raw protocol
-		 * byte (the old pad) stays IPPROTO_RAW for single lookups.
+		 * raw_diag dumps raw sockets of every protocol; the attribute
+		 * names its handler explicitly for kernels that look it up
+		 * there, and the raw protocol byte (the old pad) names it too
+		 * for single lookups.
 		 */
 		struct inet_diag_req_raw *raw = (struct inet_diag_req_raw *)q;
-		raw->sdiag_raw_protocol = IPPROTO_RAW;
-		mnl_attr_put_u32(nlh, INET_DIAG_REQ_PROTOCOL, IPPROTO_RAW);
+		raw->sdiag_raw_protocol = d->diag_protocol;
+		mnl_attr_put_u32(nlh, INET_DIAG_REQ_PROTOCOL, d->diag_protocol);
 	}
 	if (r->bytecode)
 		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, r->bytecode_len, r->bytecode);
@@ -198,8 +200,8 @@ static uint64_t cookie64(const uint32_t c[2])
 	return (uint64_t)c[0] | (uint64_t)c[1] << 32;
 }
 
-static int parse_inet(const unsigned char *p, size_t len, enum proto proto, struct sock *s,
-		      struct diag_scratch *sc)
+static int parse_inet(const unsigned char *p, size_t len, const struct proto_desc *d,
+		      struct sock *s, struct diag_scratch *sc)
 {
 	struct inet_diag_msg m;
 	if (len < sizeof(m))
@@ -210,7 +212,7 @@ static int parse_inet(const unsigned char *p, size_t len, enum proto proto, stru
 
 	s->family = m.idiag_family;
 	s->state = m.idiag_state;
-	s->type = proto == PROTO_TCP ? SOCK_STREAM : proto == PROTO_RAW ? SOCK_RAW : SOCK_DGRAM;
+	s->type = d->type;
 	s->local.port = ntohs(m.id.idiag_sport);
 	s->peer.port = ntohs(m.id.idiag_dport);
 	size_t alen = m.idiag_family == AF_INET ? 4 : 16;
@@ -229,7 +231,7 @@ static int parse_inet(const unsigned char *p, size_t len, enum proto proto, stru
 	s->uid = m.idiag_uid;
 	s->has_uid = true;
 	s->inode = m.idiag_inode;
-	if (proto == PROTO_TCP) {
+	if (d->timers) {
 		s->has_timer = true;
 		s->timer = m.idiag_timer <= TIMER_PROBE ? m.idiag_timer : TIMER_OFF;
 		s->retrans = m.idiag_retrans;
@@ -244,7 +246,7 @@ static int parse_inet(const unsigned char *p, size_t len, enum proto proto, stru
 	while ((r = next_attr(&ap, &rem, &a)) > 0) {
 		switch (a.type) {
 		case INET_DIAG_INFO:
-			if (proto != PROTO_TCP || a.len == 0)
+			if (!d->tcp_info || a.len == 0)
 				break;
 			if (!have_info)
 				memset(&sc->info, 0, sizeof(sc->info));
@@ -268,6 +270,13 @@ static int parse_inet(const unsigned char *p, size_t len, enum proto proto, stru
 		}
 		case INET_DIAG_SKMEMINFO:
 			s->mem = get_mem(&a, sc);
+			break;
+		case INET_DIAG_SKV6ONLY:
+			/* Sent unasked for every full inet6 socket. */
+			if (a.len >= 1 && m.idiag_family == AF_INET6) {
+				s->v6only = a.data[0] != 0;
+				sc->v6only_given = true;
+			}
 			break;
 		default:
 			break;
@@ -392,7 +401,9 @@ int diag_parse(const struct nlmsghdr *nlh, enum proto proto, struct sock *s,
 	       struct diag_scratch *scratch)
 {
 	memset(s, 0, sizeof(*s));
-	if (proto >= PROTO_COUNT)
+	scratch->v6only_given = false;
+	const struct proto_desc *d = proto_get(proto);
+	if (!d)
 		return -EINVAL;
 	s->proto = (uint8_t)proto;
 	if (nlh->nlmsg_len < NLMSG_HDRLEN)
@@ -401,20 +412,22 @@ int diag_parse(const struct nlmsghdr *nlh, enum proto proto, struct sock *s,
 	size_t len = nlh->nlmsg_len - NLMSG_HDRLEN;
 
 	int r;
-	switch (proto) {
-	case PROTO_UNIX:
+	switch (d->diag) {
+	case PROTO_DIAG_UNIX:
 		r = parse_unix(p, len, s, scratch);
 		break;
-	case PROTO_PACKET:
+	case PROTO_DIAG_PACKET:
 		r = parse_packet(p, len, s, scratch);
 		break;
+	case PROTO_DIAG_INET:
 	default:
-		r = parse_inet(p, len, proto, s, scratch);
+		r = parse_inet(p, len, d, s, scratch);
 		break;
 	}
 	if (r < 0) {
 		/* Never leave a half-filled record pointing anywhere. */
 		memset(s, 0, sizeof(*s));
+		scratch->v6only_given = false;
 		s->proto = (uint8_t)proto;
 	}
 	return r < 0 ? r : 0;

@@ -30,10 +30,19 @@ struct diag_request {
  */
 size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, uint32_t seq);
 
-/* Storage for the parts of a record that do not point into the message. */
+/*
+ * Storage for the parts of a record that do not point into the message,
+ * and what diag_parse says about the message beyond the record.
+ */
 struct diag_scratch {
 	struct sock_tcpinfo info;
 	struct sock_meminfo mem;
+	/*
+	 * The message carried INET_DIAG_SKV6ONLY, so s->v6only is the
+	 * socket's own; when false for an inet6 record (TIME_WAIT and
+	 * SYN_RECV sockets come without it) the caller supplies the default.
+	 */
+	bool v6only_given;
 };
 
 /*

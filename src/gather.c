@@ -13,29 +13,11 @@
 #include "nl.h"
 #include "procnet.h"
 
-/*
- * One row per (protocol, family) dump, in output order. Adding a protocol
- * is adding a row, not another branch.
- */
+/* One (protocol, family) dump: a row of the protocol table and one of its families. */
 struct step {
-	uint8_t proto;        /* enum proto */
-	uint8_t fam;          /* enum fam bit that selects this row */
-	uint8_t family;       /* AF_* asked of netlink and /proc */
-	bool bytecode;        /* inet_diag accepts filter bytecode */
-	const char *procfile; /* for the caller's error message */
-};
-
-static const struct step steps[] = {
-	{PROTO_TCP, FAM_INET, AF_INET, true, "/proc/net/tcp"},
-	{PROTO_TCP, FAM_INET6, AF_INET6, true, "/proc/net/tcp6"},
-	{PROTO_UDP, FAM_INET, AF_INET, true, "/proc/net/udp"},
-	{PROTO_UDP, FAM_INET6, AF_INET6, true, "/proc/net/udp6"},
-	{PROTO_UDPLITE, FAM_INET, AF_INET, true, "/proc/net/udplite"},
-	{PROTO_UDPLITE, FAM_INET6, AF_INET6, true, "/proc/net/udplite6"},
-	{PROTO_RAW, FAM_INET, AF_INET, true, "/proc/net/raw"},
-	{PROTO_RAW, FAM_INET6, AF_INET6, true, "/proc/net/raw6"},
-	{PROTO_UNIX, FAM_UNIX, AF_UNIX, false, "/proc/net/unix"},
-	{PROTO_PACKET, FAM_PACKET, AF_PACKET, false, "/proc/net/packet"},
+	enum proto proto;
+	const struct proto_desc *desc;
+	const struct proto_family *fam;
 };
 
 /* A dump interrupted by the kernel is tried again, this many times at most. */
@@ -130,11 +112,14 @@ struct run {
 	const struct gather_request *req;
 	sock_sink_fn sink;
 	void *arg;
-	const struct step *step;
+	struct step step;
 	struct nl *nl;
 	int nl_err;            /* why the socket could not be opened */
 	struct seen seen;
 	struct diag_scratch scratch;
+	/* net.ipv6.bindv6only, read once per run when an inet6 step needs it. */
+	bool v6only_read;
+	bool v6only;
 	size_t delivered;      /* records handed on during this step */
 	int sink_err;          /* the sink's own error, passed through as is */
 	unsigned char bytecode[BYTECODE_MAX];
@@ -154,7 +139,7 @@ static bool wanted(const struct run *run, const struct sock *s)
 	if (state == SS_NEW_SYN_RECV)
 		state = SS_SYN_RECV;
 	return state < 32 && (run->req->states & STATE_BIT(state)) &&
-	       (sock_fam_bit(s) & run->req->families) && s->family == run->step->family;
+	       (sock_fam_bit(s) & run->req->families) && s->family == run->step.fam->af;
 }
 
 static int deliver(struct run *run, const struct sock *s)
@@ -178,8 +163,11 @@ static int on_msg(const struct nlmsghdr *nlh, void *arg)
 	struct run *run = arg;
 	struct sock s;
 	/* A malformed record is skipped; the rest of the dump is still good. */
-	if (diag_parse(nlh, run->step->proto, &s, &run->scratch) < 0)
+	if (diag_parse(nlh, run->step.proto, &s, &run->scratch) < 0)
 		return 0;
+	/* TIME_WAIT and SYN_RECV sockets come without INET_DIAG_SKV6ONLY. */
+	if (s.family == AF_INET6 && !run->scratch.v6only_given)
+		s.v6only = run->v6only;
 	return deliver(run, &s);
 }
 
@@ -193,8 +181,8 @@ static int dump_once(struct run *run, const void *bc, size_t bclen)
 {
 	const struct gather_request *req = run->req;
 	struct diag_request dr = {
-		.proto = run->step->proto,
-		.family = run->step->family,
+		.proto = run->step.proto,
+		.family = run->step.fam->af,
 		.states = req->states,
 		.want_info = req->want_info,
 		.want_mem = req->want_mem,
@@ -252,8 +240,8 @@ static int dump_netlink(struct run *run)
 
 	const void *bc = NULL;
 	size_t bclen = 0;
-	if (req->filter && run->step->bytecode) {
-		int n = filter_bytecode(req->filter, run->step->family, run->bytecode,
+	if (req->filter && run->step.desc->bytecode) {
+		int n = filter_bytecode(req->filter, run->step.fam->af, run->bytecode,
 					sizeof(run->bytecode));
 		/* Nothing to push down, or too much: user space filters anyway. */
 		if (n > 0) {
@@ -298,6 +286,21 @@ static bool have_net_dir(const char *root)
 	return n > 0 && (size_t)n < sizeof(path) && access(path, F_OK) == 0;
 }
 
+/*
+ * The system default for IPV6_V6ONLY in the namespace being listed. A
+ * kernel without IPv6, or a fixture /proc without the file, means none:
+ * dual-stack, the kernel's own default.
+ */
+static void read_v6only(struct run *run)
+{
+	if (run->v6only_read)
+		return;
+	run->v6only_read = true;
+	bool on = false;
+	if (procnet_bindv6only(run->req->proc_root ? run->req->proc_root : "/proc", &on) == 0)
+		run->v6only = on;
+}
+
 static int run_step(struct run *run, struct gather_error *err)
 {
 	const struct gather_request *req = run->req;
@@ -317,14 +320,21 @@ static int run_step(struct run *run, struct gather_error *err)
 		 */
 		if (req->source == SOURCE_NETLINK || run->delivered > 0) {
 			if (err)
-				*err = (struct gather_error){run->step->proto, "netlink"};
+				*err = (struct gather_error){run->step.proto, "netlink"};
 			return r;
 		}
 	}
 
 	const char *root = req->proc_root ? req->proc_root : "/proc";
 	int nl_r = r;
-	r = procnet_read(root, run->step->proto, run->step->family, req->states, on_proc, run);
+	struct procnet_request pr = {
+		.proc_root = root,
+		.proto = run->step.proto,
+		.family = run->step.fam->af,
+		.states = req->states,
+		.v6only = run->v6only,
+	};
+	r = procnet_read(&pr, on_proc, run);
 	if (run->sink_err)
 		return run->sink_err;
 	/*
@@ -335,7 +345,9 @@ static int run_step(struct run *run, struct gather_error *err)
 	if (r == -ENOENT && req->source == SOURCE_AUTO && kernel_lacks(nl_r) && have_net_dir(root))
 		return 0;
 	if (r < 0 && err)
-		*err = (struct gather_error){run->step->proto, run->step->procfile};
+		*err = (struct gather_error){run->step.proto,
+					     run->step.fam->procfile ? run->step.fam->procfile
+								     : "netlink"};
 	return r;
 }
 
@@ -351,12 +363,19 @@ int gather_run(const struct gather_request *req, sock_sink_fn sink, void *arg,
 	run->arg = arg;
 
 	int r = 0;
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && r == 0; i++) {
-		const struct step *st = &steps[i];
-		if (!(req->protos & PROTO_BIT(st->proto)) || !(req->families & st->fam))
+	for (int p = 0; p < PROTO_COUNT && r == 0; p++) {
+		const struct proto_desc *d = proto_get((enum proto)p);
+		if (!(req->protos & PROTO_BIT(p)))
 			continue;
-		run->step = st;
-		r = run_step(run, err);
+		for (size_t i = 0; i < PROTO_FAMILIES_MAX && d->families[i].af && r == 0; i++) {
+			const struct proto_family *f = &d->families[i];
+			if (!(req->families & f->fam))
+				continue;
+			run->step = (struct step){(enum proto)p, d, f};
+			if (f->af == AF_INET6)
+				read_v6only(run);
+			r = run_step(run, err);
+		}
 	}
 
 	nl_destroy(run->nl);

@@ -31,7 +31,8 @@ struct gather_request {
 /* Which failure gather_run returned, for the caller's message. */
 struct gather_error {
 	enum proto proto;
-	const char *what;                /* "netlink", "/proc/net/raw", ... */
+	/* "netlink", or the protocol table's /proc file for the family. */
+	const char *what;
 };
 
 /*

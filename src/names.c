@@ -79,7 +79,7 @@ static int kv_put(struct kvmap *m, uint64_t key, const char *val)
 struct svc {
 	const char *name;
 	uint16_t port;
-	uint8_t table; /* 0 tcp, 1 udp */
+	uint8_t table; /* proto_services_id of its protocol */
 };
 
 /* The reverse DNS cache, keyed by the whole address. */
@@ -171,7 +171,10 @@ static bool good_name(const char *s, size_t len)
 	return true;
 }
 
-/* Parses "port/proto"; false for anything but 1-65535 over tcp or udp. */
+/*
+ * Parses "port/proto"; false for anything but 1-65535 over a services
+ * protocol the protocol table knows ("tcp", "udp").
+ */
 static bool port_proto(const char *s, size_t len, uint16_t *port, uint8_t *table)
 {
 	const char *slash = memchr(s, '/', len);
@@ -187,12 +190,10 @@ static bool port_proto(const char *s, size_t len, uint16_t *port, uint8_t *table
 	if (v == 0 || v > 65535)
 		return false;
 	size_t plen = len - (size_t)(slash + 1 - s);
-	if (plen == 3 && memcmp(slash + 1, "tcp", 3) == 0)
-		*table = 0;
-	else if (plen == 3 && memcmp(slash + 1, "udp", 3) == 0)
-		*table = 1;
-	else
+	int t = proto_services_by_name(slash + 1, plen);
+	if (t < 0)
 		return false;
+	*table = (uint8_t)t;
 	*port = (uint16_t)v;
 	return true;
 }
@@ -302,20 +303,9 @@ static void load_services(struct names *n)
 	buf_finish(&b);
 }
 
-/* Which services table serves proto: 0 tcp, 1 udp, -1 none. */
-static int table_of(enum proto proto)
-{
-	switch (proto) {
-	case PROTO_TCP: return 0;
-	case PROTO_UDP:
-	case PROTO_UDPLITE: return 1;
-	default: return -1;
-	}
-}
-
 const char *names_service(struct names *n, uint16_t port, enum proto proto)
 {
-	int t = table_of(proto);
+	int t = proto_services_id(proto);
 	if (t < 0 || port == 0)
 		return NULL;
 	load_services(n);
@@ -325,13 +315,15 @@ const char *names_service(struct names *n, uint16_t port, enum proto proto)
 
 int names_service_port(struct names *n, const char *name, enum proto proto)
 {
-	int t = proto == PROTO_COUNT ? -2 : table_of(proto);
-	if (t == -1 || !name)
+	/* PROTO_COUNT asks every table. */
+	bool any = proto == PROTO_COUNT;
+	int t = any ? 0 : proto_services_id(proto);
+	if (t < 0 || !name)
 		return -ENOENT;
 	load_services(n);
 	for (size_t i = 0; i < n->nsvcs; i++) {
 		const struct svc *s = &n->svcs[i];
-		if ((t == -2 || s->table == t) && strcmp(s->name, name) == 0)
+		if ((any || s->table == t) && strcmp(s->name, name) == 0)
 			return s->port;
 	}
 	return n->services_err ? n->services_err : -ENOENT;

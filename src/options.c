@@ -156,16 +156,6 @@ static unsigned family_word(const char *w, size_t len)
 	return 0;
 }
 
-/* The families a protocol's sockets can have. */
-static unsigned proto_families(enum proto p)
-{
-	switch (p) {
-	case PROTO_UNIX: return FAM_UNIX;
-	case PROTO_PACKET: return FAM_PACKET;
-	default: return FAM_INET | FAM_INET6;
-	}
-}
-
 /* Appends words to the filter word list. */
 static int add_words(struct options *o, int n, const char *const *words)
 {

@@ -145,13 +145,6 @@ static bool addr_port(struct cur *c, int family, struct sock_endpoint *e)
 	return true;
 }
 
-static const uint8_t inet_types[PROTO_COUNT] = {
-	[PROTO_TCP] = SOCK_STREAM,
-	[PROTO_UDP] = SOCK_DGRAM,
-	[PROTO_UDPLITE] = SOCK_DGRAM,
-	[PROTO_RAW] = SOCK_RAW,
-};
-
 /* USER_HZ: /proc prints timer expiries in clock ticks of 1/100 s. */
 enum { MS_PER_TICK = 10 };
 
@@ -161,8 +154,8 @@ int procnet_parse_inet(const char *line, size_t len, enum proto proto, int famil
 	struct cur c = {line, line + len};
 	uint64_t v, st, tx, rx, tr, when, retr, uid, inode;
 
-	if (proto != PROTO_TCP && proto != PROTO_UDP && proto != PROTO_UDPLITE &&
-	    proto != PROTO_RAW)
+	const struct proto_desc *d = proto_get(proto);
+	if (!d || d->proc != PROTO_PROC_INET || !proto_family(proto, family))
 		return -EINVAL;
 	if (family != AF_INET && family != AF_INET6)
 		return -EINVAL;
@@ -199,7 +192,7 @@ int procnet_parse_inet(const char *line, size_t len, enum proto proto, int famil
 
 	s->proto = (uint8_t)proto;
 	s->family = (uint8_t)family;
-	s->type = inet_types[proto];
+	s->type = d->type;
 	s->state = (uint8_t)st;
 	s->send_q = (uint32_t)tx;
 	s->recv_q = (uint32_t)rx;
@@ -207,7 +200,7 @@ int procnet_parse_inet(const char *line, size_t len, enum proto proto, int famil
 	s->uid = (uint32_t)uid;
 	s->has_uid = true;
 	s->inode = inode;
-	if (proto == PROTO_TCP) {
+	if (d->timers) {
 		s->has_timer = true;
 		s->timer = (uint8_t)tr;
 		s->expires_ms = when > UINT32_MAX / MS_PER_TICK ? UINT32_MAX
@@ -219,7 +212,7 @@ int procnet_parse_inet(const char *line, size_t len, enum proto proto, int famil
 /* Flags bit the kernel sets for a listening UNIX socket. */
 enum { UNIX_ACCEPTCON = 0x10000 };
 
-int procnet_parse_unix(const char *line, size_t len, struct sock *s)
+int procnet_parse_unix(const char *line, size_t len, enum proto proto, struct sock *s)
 {
 	struct cur c = {line, line + len};
 	uint64_t v, flags, type, st, inode;
@@ -260,7 +253,7 @@ int procnet_parse_unix(const char *line, size_t len, struct sock *s)
 	else
 		return -EINVAL;
 
-	s->proto = PROTO_UNIX;
+	s->proto = (uint8_t)proto;
 	s->family = AF_UNIX;
 	s->type = (uint8_t)type;
 	s->inode = inode;
@@ -277,10 +270,10 @@ int procnet_parse_unix(const char *line, size_t len, struct sock *s)
 	return 0;
 }
 
-int procnet_parse_packet(const char *line, size_t len, struct sock *s)
+int procnet_parse_packet(const char *line, size_t len, enum proto proto, struct sock *s)
 {
 	struct cur c = {line, line + len};
-	uint64_t v, type, proto, ifindex, running, rmem, uid, inode;
+	uint64_t v, type, ethertype, ifindex, running, rmem, uid, inode;
 
 	memset(s, 0, sizeof(*s));
 	if (!hex(&c, 1, 16, &v) || !spaces(&c))             /* sk */
@@ -291,7 +284,7 @@ int procnet_parse_packet(const char *line, size_t len, struct sock *s)
 		return -EINVAL;
 	if (type != SOCK_RAW && type != SOCK_DGRAM)
 		return -EINVAL;
-	if (!hex(&c, 1, 4, &proto) || !spaces(&c))
+	if (!hex(&c, 1, 4, &ethertype) || !spaces(&c))
 		return -EINVAL;
 	if (!dec(&c, INT32_MAX, &ifindex) || !spaces(&c))
 		return -EINVAL;
@@ -307,11 +300,11 @@ int procnet_parse_packet(const char *line, size_t len, struct sock *s)
 	if (c.p != c.end)
 		return -EINVAL;
 
-	s->proto = PROTO_PACKET;
+	s->proto = (uint8_t)proto;
 	s->family = AF_PACKET;
 	s->type = (uint8_t)type;
 	s->state = SS_CLOSE;
-	s->local.port = (uint16_t)proto;
+	s->local.port = (uint16_t)ethertype;
 	s->ifindex = (uint32_t)ifindex;
 	/* ss takes Recv-Q from SK_MEMINFO_RMEM_ALLOC, which is this column. */
 	s->recv_q = (uint32_t)rmem;
@@ -320,26 +313,6 @@ int procnet_parse_packet(const char *line, size_t len, struct sock *s)
 	s->inode = inode;
 	return 0;
 }
-
-/* Which file holds which protocol: the table behind procnet_read. */
-struct pfile {
-	enum proto proto;
-	int family;
-	const char *name;
-};
-
-static const struct pfile pfiles[] = {
-	{PROTO_TCP, AF_INET, "net/tcp"},
-	{PROTO_TCP, AF_INET6, "net/tcp6"},
-	{PROTO_UDP, AF_INET, "net/udp"},
-	{PROTO_UDP, AF_INET6, "net/udp6"},
-	{PROTO_UDPLITE, AF_INET, "net/udplite"},
-	{PROTO_UDPLITE, AF_INET6, "net/udplite6"},
-	{PROTO_RAW, AF_INET, "net/raw"},
-	{PROTO_RAW, AF_INET6, "net/raw6"},
-	{PROTO_UNIX, AF_UNIX, "net/unix"},
-	{PROTO_PACKET, AF_PACKET, "net/packet"},
-};
 
 /* Reads a whole file into b; /proc files report no size, so grow as needed. */
 static int slurp(int dirfd, const char *name, struct buf *b)
@@ -369,12 +342,21 @@ static int slurp(int dirfd, const char *name, struct buf *b)
 	return ret;
 }
 
+/* The file being read: which protocol and family its lines are. */
+struct pfile {
+	enum proto proto;
+	const struct proto_desc *desc;
+	const struct proto_family *fam;
+	bool v6only; /* what its inet6 sockets get */
+};
+
+/* Dispatches one line to the parser the protocol table names. */
 static int parse_line(const struct pfile *f, char *line, size_t len, struct sock *s)
 {
 	int ret;
-	switch (f->proto) {
-	case PROTO_UNIX:
-		ret = procnet_parse_unix(line, len, s);
+	switch (f->desc->proc) {
+	case PROTO_PROC_UNIX:
+		ret = procnet_parse_unix(line, len, f->proto, s);
 		if (ret < 0)
 			return ret;
 		/*
@@ -391,18 +373,28 @@ static int parse_line(const struct pfile *f, char *line, size_t len, struct sock
 		if (s->path_len > 0 && s->path[0] == '@')
 			line[s->path - line] = '\0';
 		return 0;
-	case PROTO_PACKET:
-		return procnet_parse_packet(line, len, s);
-	default:
-		return procnet_parse_inet(line, len, f->proto, f->family, s);
+	case PROTO_PROC_PACKET:
+		return procnet_parse_packet(line, len, f->proto, s);
+	case PROTO_PROC_INET:
+		ret = procnet_parse_inet(line, len, f->proto, f->fam->af, s);
+		/* The file has no v6only column: the system default stands in. */
+		if (ret == 0 && s->family == AF_INET6)
+			s->v6only = f->v6only;
+		return ret;
 	}
+	return -EINVAL;
 }
-
 static int read_file(int dirfd, const struct pfile *f, uint32_t states, sock_sink_fn sink,
 		     void *arg)
 {
 	struct buf b = BUF_INIT;
-	int ret = slurp(dirfd, f->name, &b);
+	const char *name = f->fam->procfile;
+	if (!name)
+		return -ENOENT; /* a protocol only sock_diag lists */
+	/* The table names the file as users know it; read it under our root. */
+	if (strncmp(name, PROTO_PROC_PREFIX, strlen(PROTO_PROC_PREFIX)) == 0)
+		name += strlen(PROTO_PROC_PREFIX);
+	int ret = slurp(dirfd, name, &b);
 	if (ret < 0 || b.len == 0)
 		goto out;
 
@@ -429,36 +421,55 @@ out:
 	return ret;
 }
 
-int procnet_read(const char *proc_root, enum proto proto, int family, uint32_t states,
-		 sock_sink_fn sink, void *arg)
+int procnet_read(const struct procnet_request *r, sock_sink_fn sink, void *arg)
 {
-	bool inet = proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_UDPLITE ||
-		    proto == PROTO_RAW;
-	int dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const struct proto_desc *d = proto_get(r->proto);
+	if (!d)
+		return -EAFNOSUPPORT;
+	int dirfd = open(r->proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
 
+	/* AF_UNSPEC means every file; one of several may be missing. */
+	bool several = r->family == AF_UNSPEC && d->families[1].af;
 	int ret = -EAFNOSUPPORT;
-	for (size_t i = 0; i < sizeof(pfiles) / sizeof(pfiles[0]); i++) {
-		const struct pfile *f = &pfiles[i];
-		if (f->proto != proto)
+	for (size_t i = 0; i < PROTO_FAMILIES_MAX && d->families[i].af; i++) {
+		struct pfile f = {r->proto, d, &d->families[i], r->v6only};
+		if (r->family != AF_UNSPEC && r->family != f.fam->af)
 			continue;
-		/* For inet, AF_UNSPEC means both files; other families have one. */
-		if (inet && family != AF_UNSPEC && family != f->family)
-			continue;
-		int r = read_file(dirfd, f, states, sink, arg);
-		if (r == -ENOENT && inet && family == AF_UNSPEC) {
+		int rr = read_file(dirfd, &f, r->states, sink, arg);
+		if (rr == -ENOENT && several) {
 			/* A kernel without IPv6 (or UDP-Lite) lacks one of the pair. */
 			if (ret == -EAFNOSUPPORT)
-				ret = r;
+				ret = rr;
 			continue;
 		}
-		if (r < 0) {
-			ret = r;
+		if (rr < 0) {
+			ret = rr;
 			break;
 		}
 		ret = 0;
 	}
 	close(dirfd);
+	return ret;
+}
+
+int procnet_bindv6only(const char *proc_root, bool *on)
+{
+	int dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	struct buf b = BUF_INIT;
+	int ret = slurp(dirfd, "sys/net/ipv6/bindv6only", &b);
+	close(dirfd);
+	if (ret == 0) {
+		/* The kernel writes "0\n" or "1\n"; anything else is not its file. */
+		if (b.len >= 1 && (b.p[0] == '0' || b.p[0] == '1') &&
+		    (b.len == 1 || b.p[1] == '\n'))
+			*on = b.p[0] == '1';
+		else
+			ret = -EINVAL;
+	}
+	buf_finish(&b);
 	return ret;
 }

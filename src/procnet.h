@@ -1,6 +1,7 @@
 #ifndef SRC_PROCNET_H
 #define SRC_PROCNET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,16 +16,19 @@
  */
 
 /*
- * Parses a data line of /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,
- * raw,raw6}. family is AF_INET or AF_INET6 (which file it came from).
- * Returns 0, or -EINVAL for a header, malformed, truncated or oversized
- * line (the caller skips it).
+ * Parses a data line of a PROTO_PROC_INET file (the tcp, udp, udplite and
+ * raw ones of the protocol table) for proto, a protocol of that layout.
+ * family is AF_INET or AF_INET6 (which file it came from). v6only is left
+ * false: the file does not say. Returns 0, or -EINVAL for a header,
+ * malformed, truncated or oversized line (the caller skips it), or for a
+ * proto that is not read this way.
  */
 int procnet_parse_inet(const char *line, size_t len, enum proto proto, int family,
 		       struct sock *s);
 
 /*
- * Parses a data line of /proc/net/unix; s->path points into line. The
+ * Parses a data line of /proc/net/unix into a record of protocol proto
+ * (the row that names this parser); s->path points into line. The
  * kernel prints an abstract name's leading NUL as '@', and line is const,
  * so here the path keeps that '@'; procnet_read, which owns its buffer,
  * turns it back into a NUL so its records match netlink's. Sockets with
@@ -32,24 +36,41 @@ int procnet_parse_inet(const char *line, size_t len, enum proto proto, int famil
  * unix_diag does. A path containing a newline is cut there by the kernel's
  * format; the fragment that follows is not a valid line and is skipped.
  */
-int procnet_parse_unix(const char *line, size_t len, struct sock *s);
+int procnet_parse_unix(const char *line, size_t len, enum proto proto, struct sock *s);
 
 /*
- * Parses a data line of /proc/net/packet: local.port is the protocol
+ * Parses a data line of /proc/net/packet into a record of protocol
+ * proto: local.port is the protocol
  * (host order), ifindex the bound interface, recv_q the Rmem column (what
  * ss shows from packet_diag's SK_MEMINFO_RMEM_ALLOC), state TCP_CLOSE.
  */
-int procnet_parse_packet(const char *line, size_t len, struct sock *s);
+int procnet_parse_packet(const char *line, size_t len, enum proto proto, struct sock *s);
+
+/* What procnet_read reads. */
+struct procnet_request {
+	const char *proc_root;  /* "/proc" normally; tests use a fixture tree */
+	enum proto proto;
+	int family;             /* AF_UNSPEC: every file of proto */
+	uint32_t states;        /* STATE_BIT mask */
+	bool v6only;            /* what inet6 sockets get: see procnet_bindv6only */
+};
 
 /*
- * Reads the /proc/net file(s) for proto and family (AF_UNSPEC: both inet
- * files, where a missing one is not an error while the other exists)
- * under proc_root
- * ("/proc" normally; tests use a fixture tree) and calls sink for every
- * socket whose state is in states. Unparsable lines are skipped. Returns
- * 0, a negative errno if the file cannot be read, or the sink's error.
+ * Reads the /proc/net file(s) the protocol table names for r->proto and
+ * r->family (AF_UNSPEC: all of them, where a missing one is not an error
+ * while another exists) under r->proc_root, and calls sink for every
+ * socket whose state is in r->states. Unparsable lines are skipped.
+ * Returns 0, a negative errno if the file cannot be read, or the sink's
+ * error.
  */
-int procnet_read(const char *proc_root, enum proto proto, int family, uint32_t states,
-		 sock_sink_fn sink, void *arg);
+int procnet_read(const struct procnet_request *r, sock_sink_fn sink, void *arg);
+
+/*
+ * Reads net.ipv6.bindv6only (sys/net/ipv6/bindv6only under proc_root):
+ * whether an inet6 socket takes IPv6 alone unless it says otherwise.
+ * Returns 0 with *on set, a negative errno when the file cannot be read
+ * (no IPv6), or -EINVAL when it holds anything but "0" or "1".
+ */
+int procnet_bindv6only(const char *proc_root, bool *on);
 
 #endif

@@ -70,6 +70,7 @@ struct row_head {
 	uint8_t proto;
 	uint8_t family;
 	uint8_t state;
+	uint8_t type; /* UNIX's Proto column depends on it */
 };
 
 enum { ROW_HAS_UID = 1, ROW_HAS_OWNERS = 2, LEN_WIDE = 0xff };
@@ -543,7 +544,8 @@ static int table_row(struct render *r, const struct sock *s)
 	struct row_head h = {.uid = s->uid,
 			     .flags = (uint8_t)((s->has_uid ? ROW_HAS_UID : 0) |
 						(s->owners ? ROW_HAS_OWNERS : 0)),
-			     .proto = s->proto, .family = s->family, .state = s->state};
+			     .proto = s->proto, .family = s->family, .state = s->state,
+			     .type = s->type};
 	buf_add(&r->packed, &h, sizeof(h));
 	if (r->o.processes)
 		buf_add(&r->packed, &s->inode, sizeof(s->inode));
@@ -867,7 +869,7 @@ static void table_line(struct render *r, const uint16_t *len, const char *data,
 		size_t n = len[i];
 		if (row && derived(r->cols[i])) {
 			struct sock k = {.proto = row->h.proto, .family = row->h.family,
-					 .state = row->h.state};
+					 .state = row->h.state, .type = row->h.type};
 			text = r->cols[i] == C_PROTO ? sock_proto_name(&k) : sock_state_name(&k);
 			n = strlen(text);
 		} else {

@@ -5,36 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arena.h"
+#include "proto.h"
 
 /*
  * The one record type for a socket. Every source (netlink sock_diag,
  * /proc/net) fills it the same way, so filters and renderers never know
  * where a row came from.
  */
-
-/* Protocols, in the order they are gathered and printed. */
-enum proto {
-	PROTO_TCP,
-	PROTO_UDP,
-	PROTO_UDPLITE,
-	PROTO_RAW,
-	PROTO_UNIX,
-	PROTO_PACKET,
-	PROTO_COUNT
-};
-
-#define PROTO_BIT(p) (1u << (p))
-#define PROTO_ALL ((1u << PROTO_COUNT) - 1)
-
-/* Address families as a selection mask (options -4 -6 -f). */
-enum fam {
-	FAM_INET = 1u << 0,
-	FAM_INET6 = 1u << 1,
-	FAM_UNIX = 1u << 2,
-	FAM_PACKET = 1u << 3,
-	FAM_ALL = 0xf
-};
 
 /*
  * Socket states use the kernel's TCP_* numbering (linux/tcp_states.h) for
@@ -119,8 +96,9 @@ struct sock {
 	/*
 	 * inet6 only: 1 when the socket takes IPv6 alone (IPV6_V6ONLY), 0 when
 	 * a socket bound to :: takes IPv4 too (dual-stack). Filled from
-	 * INET_DIAG_SKV6ONLY; the /proc/net source, which has no such field,
-	 * uses the system default (net.ipv6.bindv6only).
+	 * INET_DIAG_SKV6ONLY; where that is missing (the /proc/net source,
+	 * and the TIME_WAIT and SYN_RECV sockets netlink describes without
+	 * it) the system default, net.ipv6.bindv6only, stands in.
 	 */
 	bool v6only;
 	uint32_t recv_q;
@@ -150,24 +128,17 @@ struct sock {
 	const struct owner *owners;
 };
 
-/* Static facts about a protocol. */
-struct proto_desc {
-	const char *name;    /* "tcp": Proto column and JSON "proto" */
-	const char *name6;   /* "tcp6": Proto column for AF_INET6 */
-	int ipproto;         /* IPPROTO_* for inet_diag, 0 otherwise */
-	bool datagram;       /* CLOSE prints as UNCONN */
-};
-
-/* The table of protocols, indexed by enum proto. */
-extern const struct proto_desc proto_table[PROTO_COUNT];
-
 /*
  * The State column name for s: netstat's spelling, UNCONN for a
  * non-TCP socket in TCP_CLOSE. Never NULL ("UNKNOWN" for nonsense).
  */
 const char *sock_state_name(const struct sock *s);
 
-/* The Proto column name for s ("tcp6", "unix", ...). Never NULL. */
+/*
+ * The Proto column name for s: "tcp6", "u_str" (UNIX sockets by type, as
+ * ss spells them), "?" for nonsense. Never NULL. JSON's "proto" is the
+ * protocol's own name, proto_name(s->proto).
+ */
 const char *sock_proto_name(const struct sock *s);
 
 /* "inet", "inet6", "unix", "packet" for the JSON "family" key. */
@@ -178,26 +149,6 @@ unsigned sock_fam_bit(const struct sock *s);
 
 /* Kernel TCP state name by number (netstat spelling), NULL if out of range. */
 const char *state_name(unsigned state);
-
-/*
- * A growable list of sockets. Records and everything they point to are
- * owned by the list's arena and stay valid until socklist_finish.
- */
-struct socklist {
-	struct sock *v;
-	size_t len;
-	size_t cap;
-	struct arena arena;
-};
-
-void socklist_init(struct socklist *l);
-void socklist_finish(struct socklist *l);
-
-/*
- * Appends a deep copy of s (path, info and mem are copied into the list's
- * arena; owners is copied as a pointer). Returns 0 or -ENOMEM.
- */
-int socklist_add(struct socklist *l, const struct sock *s);
 
 /*
  * A consumer of records. Sources call it once per socket with a record

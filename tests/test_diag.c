@@ -581,6 +581,54 @@ static void test_build_unix_packet(void **state)
 	assert_int_equal(diag_build_request(buf.b, 8, &r, 10), 0);
 }
 
+/*
+ * inet_diag sends INET_DIAG_SKV6ONLY, unasked, for every full inet6 socket
+ * (inet_sk_diag_fill); TIME_WAIT and request sockets come without it.
+ */
+static void test_v6only(void **state)
+{
+	(void)state;
+	struct sock s;
+	struct diag_scratch sc;
+	uint8_t on = 1, off = 0;
+
+	struct nlmsghdr *nlh = inet_msg(AF_INET6, SS_LISTEN, "::", 9090, "::", 0);
+	mnl_attr_put(nlh, INET_DIAG_SKV6ONLY, sizeof(on), &on);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(diag_parse(nlh, PROTO_TCP, &s, &sc), 0);
+	assert_true(s.v6only);
+	assert_true(sc.v6only_given);
+
+	nlh = inet_msg(AF_INET6, SS_LISTEN, "::", 9091, "::", 0);
+	mnl_attr_put(nlh, INET_DIAG_SKV6ONLY, sizeof(off), &off);
+	memset(&s, 0xa5, sizeof(s));
+	assert_int_equal(diag_parse(nlh, PROTO_TCP, &s, &sc), 0);
+	assert_false(s.v6only);
+	assert_true(sc.v6only_given);
+
+	/* No attribute: the record says dual-stack and the caller is told. */
+	nlh = inet_msg(AF_INET6, SS_TIME_WAIT, "::1", 9092, "::1", 40000);
+	memset(&s, 0xa5, sizeof(s));
+	sc.v6only_given = true;
+	assert_int_equal(diag_parse(nlh, PROTO_TCP, &s, &sc), 0);
+	assert_false(s.v6only);
+	assert_false(sc.v6only_given);
+
+	/* An inet socket is never v6-only, whatever a message claims. */
+	nlh = inet_msg(AF_INET, SS_LISTEN, "0.0.0.0", 9093, "0.0.0.0", 0);
+	mnl_attr_put(nlh, INET_DIAG_SKV6ONLY, sizeof(on), &on);
+	assert_int_equal(diag_parse(nlh, PROTO_UDP, &s, &sc), 0);
+	assert_false(s.v6only);
+	assert_false(sc.v6only_given);
+
+	/* An empty attribute is ignored like any short one. */
+	nlh = inet_msg(AF_INET6, SS_LISTEN, "::", 9094, "::", 0);
+	mnl_attr_put(nlh, INET_DIAG_SKV6ONLY, 0, NULL);
+	assert_int_equal(diag_parse(nlh, PROTO_TCP, &s, &sc), 0);
+	assert_false(s.v6only);
+	assert_false(sc.v6only_given);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_build_inet),
 		cmocka_unit_test(test_build_raw),
 		cmocka_unit_test(test_build_unix_packet),
+		cmocka_unit_test(test_v6only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

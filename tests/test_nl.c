@@ -15,60 +15,15 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "fakekernel.h"
 #include "nl.h"
 
-/*
- * A transport that replays a script: each step is a datagram or an error
- * for recv() to return. Everything sent is remembered.
- */
-enum { MAX_STEPS = 16, DGRAM_SIZE = 4096 };
-
-struct step {
-	int err; /* negative errno to return instead of data */
-	size_t len;
-	union {
-		uint64_t align;
-		unsigned char b[DGRAM_SIZE];
-	} d;
-};
-
-struct fake {
-	struct step steps[MAX_STEPS];
-	int nsteps;
-	int next;
-	int sends;
-	ssize_t send_ret; /* 0: echo the length */
-	uint32_t sent_seq;
-};
-
-static struct fake fake;
-
-static ssize_t fake_send(void *ctx, const void *buf, size_t len)
-{
-	struct fake *f = ctx;
-	f->sends++;
-	const struct nlmsghdr *nlh = buf;
-	f->sent_seq = nlh->nlmsg_seq;
-	return f->send_ret ? f->send_ret : (ssize_t)len;
-}
-
-static ssize_t fake_recv(void *ctx, void *buf, size_t size)
-{
-	struct fake *f = ctx;
-	/* Running past the script would hang a real dump: fail loudly. */
-	if (f->next >= f->nsteps)
-		return -ETIMEDOUT;
-	struct step *s = &f->steps[f->next++];
-	if (s->err)
-		return s->err;
-	assert_true(s->len <= size);
-	memcpy(buf, s->d.b, s->len);
-	return (ssize_t)s->len;
-}
+/* The replies of each test are queued up front; everything sent is logged. */
+static struct fake_kernel fake;
 
 static struct nl *open_fake(void)
 {
-	struct nl_transport t = {fake_send, fake_recv, &fake};
+	struct nl_transport t = fake_transport(&fake);
 	struct nl *nl = NULL;
 	assert_int_equal(nl_create(&nl, &t), 0);
 	assert_non_null(nl);
@@ -78,58 +33,28 @@ static struct nl *open_fake(void)
 static int setup(void **state)
 {
 	(void)state;
-	memset(&fake, 0, sizeof(fake));
+	fake_reset(&fake);
 	return 0;
 }
 
-static struct step *new_dgram(void)
+static struct fake_dgram *new_dgram(void)
 {
-	assert_true(fake.nsteps < MAX_STEPS);
-	struct step *s = &fake.steps[fake.nsteps++];
-	memset(s, 0, sizeof(*s));
-	return s;
-}
-
-static void new_error(int err)
-{
-	new_dgram()->err = err;
+	return fake_dgram(&fake);
 }
 
 /* Appends a message with a payload of plen bytes holding tag. */
-static struct nlmsghdr *put(struct step *s, uint16_t type, uint16_t flags, uint32_t seq,
+static struct nlmsghdr *put(struct fake_dgram *d, uint16_t type, uint16_t flags, uint32_t seq,
 			    uint32_t pid, size_t plen, uint32_t tag)
 {
-	assert_true(s->len + NLMSG_SPACE(plen) <= DGRAM_SIZE);
-	struct nlmsghdr *nlh = (void *)(s->d.b + s->len);
-	memset(nlh, 0, NLMSG_SPACE(plen));
-	nlh->nlmsg_len = (uint32_t)NLMSG_LENGTH(plen);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = flags;
-	nlh->nlmsg_seq = seq;
-	nlh->nlmsg_pid = pid;
+	struct nlmsghdr *nlh = fake_put(d, type, flags, seq, pid, plen);
 	if (plen >= sizeof(tag))
 		memcpy(NLMSG_DATA(nlh), &tag, sizeof(tag));
-	s->len += NLMSG_SPACE(plen);
 	return nlh;
 }
 
-static void put_sock(struct step *s, uint32_t seq, uint32_t tag)
+static void put_sock(struct fake_dgram *d, uint32_t seq, uint32_t tag)
 {
-	put(s, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, seq, 0, 16, tag);
-}
-
-static void put_done(struct step *s, uint32_t seq, int err)
-{
-	put(s, NLMSG_DONE, NLM_F_MULTI, seq, 0, sizeof(int), (uint32_t)err);
-}
-
-static void put_error(struct step *s, uint32_t seq, int err)
-{
-	struct nlmsgerr e;
-	memset(&e, 0, sizeof(e));
-	e.error = err;
-	struct nlmsghdr *nlh = put(s, NLMSG_ERROR, 0, seq, 0, sizeof(e), 0);
-	memcpy(NLMSG_DATA(nlh), &e, sizeof(e));
+	put(d, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, seq, 0, 16, tag);
 }
 
 /* Records the tags of the messages handed to the callback. */
@@ -167,7 +92,7 @@ static void test_multi_datagram(void **state)
 	(void)state;
 	struct nl *nl = open_fake();
 	uint32_t seq = nl_next_seq(nl);
-	struct step *d = new_dgram();
+	struct fake_dgram *d = new_dgram();
 	put_sock(d, seq, 1);
 	put_sock(d, seq, 2);
 	put_sock(d, seq, 3);
@@ -176,17 +101,17 @@ static void test_multi_datagram(void **state)
 	put(d, NLMSG_NOOP, 0, seq, 0, 4, 99);
 	put(d, NLMSG_OVERRUN, 0, seq, 0, 4, 98);
 	put_sock(d, seq, 5);
-	put_done(new_dgram(), seq, 0);
-	new_error(-ETIMEDOUT); /* must never be reached */
+	fake_put_done(new_dgram(), seq, 0);
+	fake_recv_error(&fake, -ETIMEDOUT); /* must never be reached */
 
 	struct seen seen = {0};
 	assert_int_equal(dump(nl, seq, &seen), 0);
-	assert_int_equal(fake.sends, 1);
-	assert_int_equal(fake.sent_seq, seq);
+	assert_int_equal(fake.nlog, 1);
+	assert_int_equal(fake.log[fake.nlog - 1].seq, seq);
 	assert_int_equal(seen.n, 5);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(seen.tags[i], i + 1);
-	assert_int_equal(fake.next, 3);
+	assert_int_equal(fake.qnext, 3);
 	nl_destroy(nl);
 }
 
@@ -195,17 +120,17 @@ static void test_foreign_ignored(void **state)
 	(void)state;
 	struct nl *nl = open_fake();
 	uint32_t seq = nl_next_seq(nl);
-	struct step *d = new_dgram();
+	struct fake_dgram *d = new_dgram();
 	/* Leftovers of an earlier, aborted dump, including its DONE and ERROR. */
 	put_sock(d, seq - 1, 100);
-	put_done(d, seq - 1, 0);
-	put_error(d, seq - 1, -ENOENT);
+	fake_put_done(d, seq - 1, 0);
+	fake_put_error(d, seq - 1, -ENOENT);
 	put_sock(d, seq, 1);
 	/* Someone else's portid. */
 	put(d, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, seq, 4321, 16, 200);
 	put(d, NLMSG_DONE, NLM_F_MULTI, seq, 4321, 4, 0);
 	put_sock(d, seq, 2);
-	put_done(d, seq, 0);
+	fake_put_done(d, seq, 0);
 
 	struct seen seen = {0};
 	assert_int_equal(dump(nl, seq, &seen), 0);
@@ -220,22 +145,22 @@ static void test_nlmsg_error(void **state)
 	(void)state;
 	struct nl *nl = open_fake();
 	uint32_t seq = nl_next_seq(nl);
-	put_error(new_dgram(), seq, -ENOENT);
+	fake_put_error(new_dgram(), seq, -ENOENT);
 	struct seen seen = {0};
 	assert_int_equal(dump(nl, seq, &seen), -ENOENT);
 	assert_int_equal(seen.n, 0);
 
 	/* An ACK (error 0) ends the conversation successfully. */
 	seq = nl_next_seq(nl);
-	put_error(new_dgram(), seq, 0);
+	fake_put_error(new_dgram(), seq, 0);
 	assert_int_equal(dump(nl, seq, &seen), 0);
 
 	/* A positive or absurd error is not passed on as is. */
 	seq = nl_next_seq(nl);
-	put_error(new_dgram(), seq, EOPNOTSUPP);
+	fake_put_error(new_dgram(), seq, EOPNOTSUPP);
 	assert_int_equal(dump(nl, seq, &seen), -EOPNOTSUPP);
 	seq = nl_next_seq(nl);
-	put_error(new_dgram(), seq, -100000);
+	fake_put_error(new_dgram(), seq, -100000);
 	assert_int_equal(dump(nl, seq, &seen), -EPROTO);
 
 	/* An error message too short to hold its code. */
@@ -245,9 +170,9 @@ static void test_nlmsg_error(void **state)
 
 	/* DONE can carry the error of a dump that failed part way. */
 	seq = nl_next_seq(nl);
-	struct step *d = new_dgram();
+	struct fake_dgram *d = new_dgram();
 	put_sock(d, seq, 7);
-	put_done(d, seq, -ENOMEM);
+	fake_put_done(d, seq, -ENOMEM);
 	assert_int_equal(dump(nl, seq, &seen), -ENOMEM);
 	assert_int_equal(seen.n, 1);
 
@@ -264,17 +189,17 @@ static void test_transport_errors(void **state)
 	struct nl *nl = open_fake();
 	uint32_t seq = nl_next_seq(nl);
 	put_sock(new_dgram(), seq, 1);
-	new_error(-ENOBUFS);
+	fake_recv_error(&fake, -ENOBUFS);
 	struct seen seen = {0};
 	assert_int_equal(dump(nl, seq, &seen), -ENOBUFS);
 	assert_int_equal(seen.n, 1);
 
 	/* A signal during recv() is not an error. */
 	seq = nl_next_seq(nl);
-	new_error(-EINTR);
+	fake_recv_error(&fake, -EINTR);
 	put_sock(new_dgram(), seq, 2);
-	new_error(-EINTR);
-	put_done(new_dgram(), seq, 0);
+	fake_recv_error(&fake, -EINTR);
+	fake_put_done(new_dgram(), seq, 0);
 	seen.n = 0;
 	assert_int_equal(dump(nl, seq, &seen), 0);
 	assert_int_equal(seen.n, 1);
@@ -292,9 +217,9 @@ static void test_transport_errors(void **state)
 	fake.send_ret = 0;
 
 	/* A request too short to be one is refused before sending. */
-	int sends = fake.sends;
+	int sends = fake.nlog;
 	assert_int_equal(nl_dump(nl, "x", 1, collect, &seen), -EINVAL);
-	assert_int_equal(fake.sends, sends);
+	assert_int_equal(fake.nlog, sends);
 	nl_destroy(nl);
 }
 
@@ -303,17 +228,17 @@ static void test_dump_intr(void **state)
 	(void)state;
 	struct nl *nl = open_fake();
 	uint32_t seq = nl_next_seq(nl);
-	struct step *d = new_dgram();
+	struct fake_dgram *d = new_dgram();
 	put_sock(d, seq, 1);
 	put(d, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI | NLM_F_DUMP_INTR, seq, 0, 16, 2);
 	d = new_dgram();
 	put_sock(d, seq, 3);
-	put_done(d, seq, 0);
+	fake_put_done(d, seq, 0);
 	struct seen seen = {0};
 	/* Every message is still delivered; only the verdict changes. */
 	assert_int_equal(dump(nl, seq, &seen), -EINTR);
 	assert_int_equal(seen.n, 3);
-	assert_int_equal(fake.next, fake.nsteps);
+	assert_int_equal(fake.qnext, fake.qlen);
 
 	/* The flag on DONE alone counts too. */
 	seq = nl_next_seq(nl);
@@ -324,7 +249,7 @@ static void test_dump_intr(void **state)
 	seq = nl_next_seq(nl);
 	d = new_dgram();
 	put(d, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI | NLM_F_DUMP_INTR, seq + 5, 0, 16, 9);
-	put_done(d, seq, 0);
+	fake_put_done(d, seq, 0);
 	assert_int_equal(dump(nl, seq, &seen), 0);
 	nl_destroy(nl);
 }
@@ -334,7 +259,7 @@ static void test_truncated(void **state)
 	(void)state;
 	struct nl *nl = open_fake();
 	uint32_t seq = nl_next_seq(nl);
-	struct step *d = new_dgram();
+	struct fake_dgram *d = new_dgram();
 	put_sock(d, seq, 1);
 	struct nlmsghdr *bad = put(d, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, seq, 0, 16, 2);
 	put_sock(d, seq, 3);
@@ -342,7 +267,7 @@ static void test_truncated(void **state)
 	bad->nlmsg_len = 4000;
 	d = new_dgram();
 	put_sock(d, seq, 4);
-	put_done(d, seq, 0);
+	fake_put_done(d, seq, 0);
 
 	struct seen seen = {0};
 	assert_int_equal(dump(nl, seq, &seen), 0);
@@ -355,7 +280,7 @@ static void test_truncated(void **state)
 	d = new_dgram();
 	put_sock(d, seq, 5);
 	bad = put(d, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, seq, 0, 16, 6);
-	put_done(d, seq, 0);
+	fake_put_done(d, seq, 0);
 	bad->nlmsg_len = 8;
 	d = new_dgram();
 	put_sock(d, seq, 7);
@@ -363,7 +288,7 @@ static void test_truncated(void **state)
 	d = new_dgram();
 	bad = put(d, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, seq, 0, 16, 8);
 	bad->nlmsg_len = 0; /* would loop forever if trusted */
-	put_done(new_dgram(), seq, 0);
+	fake_put_done(new_dgram(), seq, 0);
 	seen.n = 0;
 	assert_int_equal(dump(nl, seq, &seen), 0);
 	assert_int_equal(seen.n, 2);
@@ -377,11 +302,11 @@ static void test_callback_abort(void **state)
 	(void)state;
 	struct nl *nl = open_fake();
 	uint32_t seq = nl_next_seq(nl);
-	struct step *d = new_dgram();
+	struct fake_dgram *d = new_dgram();
 	put_sock(d, seq, 1);
 	put_sock(d, seq, 2);
 	put_sock(d, seq, 3);
-	put_done(d, seq, 0);
+	fake_put_done(d, seq, 0);
 	struct seen seen = {.fail_at = 2};
 	assert_int_equal(dump(nl, seq, &seen), -ECANCELED);
 	assert_int_equal(seen.n, 2);

@@ -24,8 +24,17 @@
 #include "procnet.h"
 #include "netns.h"
 #include "sock.h"
+#include "socklist.h"
 
 #define FIXTURE TEST_DATA "/procnet/root"
+
+/* procnet_read with the system default off, as most machines have it. */
+static int read_proc(const char *root, enum proto p, int family, uint32_t states,
+		     sock_sink_fn sink, void *arg)
+{
+	struct procnet_request r = {root, p, family, states, false};
+	return procnet_read(&r, sink, arg);
+}
 
 static int collect(void *arg, const struct sock *s)
 {
@@ -112,9 +121,9 @@ static void test_truncated_lines(void **state)
 			assert_int_equal(ret, -EINVAL);
 		else if (cut == need || tcp_line[cut] == ' ')
 			assert_int_equal(ret, 0);
-		ret = procnet_parse_unix(copy, cut, &s);
+		ret = procnet_parse_unix(copy, cut, PROTO_UNIX, &s);
 		assert_int_equal(ret, -EINVAL);
-		ret = procnet_parse_packet(copy, cut, &s);
+		ret = procnet_parse_packet(copy, cut, PROTO_PACKET, &s);
 		assert_int_equal(ret, -EINVAL);
 		free(copy);
 	}
@@ -131,8 +140,8 @@ static void test_hostile_inet(void **state)
 	memset(huge, '7', big);
 	assert_int_equal(procnet_parse_inet(huge, big, PROTO_TCP, AF_INET, &s), -EINVAL);
 	assert_int_equal(procnet_parse_inet(huge, big, PROTO_TCP, AF_INET6, &s), -EINVAL);
-	assert_int_equal(procnet_parse_unix(huge, big, &s), -EINVAL);
-	assert_int_equal(procnet_parse_packet(huge, big, &s), -EINVAL);
+	assert_int_equal(procnet_parse_unix(huge, big, PROTO_UNIX, &s), -EINVAL);
+	assert_int_equal(procnet_parse_packet(huge, big, PROTO_PACKET, &s), -EINVAL);
 	memcpy(huge, "   0: ", 6);
 	assert_int_equal(procnet_parse_inet(huge, big, PROTO_TCP, AF_INET, &s), -EINVAL);
 	free(huge);
@@ -168,7 +177,7 @@ static void test_read_tcp(void **state)
 		skip();
 	struct socklist l;
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_TCP, AF_INET, STATES_ALL, collect, &l), 0);
+	assert_int_equal(read_proc(FIXTURE, PROTO_TCP, AF_INET, STATES_ALL, collect, &l), 0);
 	/* Of fifteen data lines, three are good; the rest are hostile. */
 	assert_int_equal(l.len, 3);
 	const struct sock *s = find_inode(&l, 602);
@@ -188,14 +197,14 @@ static void test_read_tcp(void **state)
 
 	/* The state mask is applied: the default view has no listeners. */
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_TCP, AF_INET, STATES_DEFAULT, collect, &l),
+	assert_int_equal(read_proc(FIXTURE, PROTO_TCP, AF_INET, STATES_DEFAULT, collect, &l),
 			 0);
 	assert_int_equal(l.len, 2);
 	assert_null(find_inode(&l, 602));
 	socklist_finish(&l);
 
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_TCP, AF_INET, STATE_BIT(SS_LISTEN), collect,
+	assert_int_equal(read_proc(FIXTURE, PROTO_TCP, AF_INET, STATE_BIT(SS_LISTEN), collect,
 				      &l), 0);
 	assert_int_equal(l.len, 1);
 	assert_int_equal(l.v[0].inode, 602);
@@ -209,7 +218,7 @@ static void test_read_tcp6(void **state)
 		skip();
 	struct socklist l;
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_TCP, AF_INET6, STATES_ALL, collect, &l), 0);
+	assert_int_equal(read_proc(FIXTURE, PROTO_TCP, AF_INET6, STATES_ALL, collect, &l), 0);
 	assert_int_equal(l.len, 4); /* the 31-digit address is refused */
 	const uint8_t loop6[16] = {[15] = 1};
 	const struct sock *s = find_inode(&l, 10639);
@@ -239,7 +248,7 @@ static void test_read_tcp6(void **state)
 
 	/* AF_UNSPEC reads both files. */
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_TCP, AF_UNSPEC, STATES_ALL, collect, &l), 0);
+	assert_int_equal(read_proc(FIXTURE, PROTO_TCP, AF_UNSPEC, STATES_ALL, collect, &l), 0);
 	assert_int_equal(l.len, 7);
 	socklist_finish(&l);
 }
@@ -251,7 +260,7 @@ static void test_read_udp_raw(void **state)
 		skip();
 	struct socklist l;
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_UDP, AF_INET, STATES_ALL, collect, &l), 0);
+	assert_int_equal(read_proc(FIXTURE, PROTO_UDP, AF_INET, STATES_ALL, collect, &l), 0);
 	assert_int_equal(l.len, 2);
 	const struct sock *s = find_inode(&l, 10642);
 	assert_non_null(s);
@@ -268,7 +277,7 @@ static void test_read_udp_raw(void **state)
 
 	/* -l shows the unconnected one only. */
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_UDP, AF_UNSPEC, STATES_LISTENING, collect,
+	assert_int_equal(read_proc(FIXTURE, PROTO_UDP, AF_UNSPEC, STATES_LISTENING, collect,
 				      &l), 0);
 	assert_int_equal(l.len, 1);
 	assert_int_equal(l.v[0].inode, 10650);
@@ -276,7 +285,7 @@ static void test_read_udp_raw(void **state)
 
 	/* A RAW socket's port is its protocol, as netlink gives it. */
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_RAW, AF_UNSPEC, STATES_ALL, collect, &l), 0);
+	assert_int_equal(read_proc(FIXTURE, PROTO_RAW, AF_UNSPEC, STATES_ALL, collect, &l), 0);
 	assert_int_equal(l.len, 2);
 	s = find_inode(&l, 10643);
 	assert_non_null(s);
@@ -296,7 +305,7 @@ static void test_read_unix(void **state)
 	(void)state;
 	struct socklist l;
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_UNIX, AF_UNIX, STATES_ALL, collect, &l), 0);
+	assert_int_equal(read_proc(FIXTURE, PROTO_UNIX, AF_UNIX, STATES_ALL, collect, &l), 0);
 	assert_int_equal(l.len, 6);
 	assert_null(find_inode(&l, 0)); /* an embryo, which unix_diag hides too */
 
@@ -340,7 +349,7 @@ static void test_read_unix(void **state)
 	socklist_finish(&l);
 
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_UNIX, AF_UNIX, STATE_BIT(SS_LISTEN), collect,
+	assert_int_equal(read_proc(FIXTURE, PROTO_UNIX, AF_UNIX, STATE_BIT(SS_LISTEN), collect,
 				      &l), 0);
 	assert_int_equal(l.len, 1);
 	assert_int_equal(l.v[0].inode, 10645);
@@ -349,7 +358,7 @@ static void test_read_unix(void **state)
 	/* The pure parser leaves the '@' in the caller's const line. */
 	const char line[] = "0000000000000001: 00000002 00000000 00010000 0001 01 10645 @x";
 	struct sock u;
-	assert_int_equal(procnet_parse_unix(line, sizeof(line) - 1, &u), 0);
+	assert_int_equal(procnet_parse_unix(line, sizeof(line) - 1, PROTO_UNIX, &u), 0);
 	assert_int_equal(u.path_len, 2);
 	assert_memory_equal(u.path, "@x", 2);
 }
@@ -359,7 +368,7 @@ static void test_read_packet(void **state)
 	(void)state;
 	struct socklist l;
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_PACKET, AF_PACKET, STATES_ALL, collect, &l),
+	assert_int_equal(read_proc(FIXTURE, PROTO_PACKET, AF_PACKET, STATES_ALL, collect, &l),
 			 0);
 	assert_int_equal(l.len, 2);
 	const struct sock *s = find_inode(&l, 10650);
@@ -381,7 +390,7 @@ static void test_read_packet(void **state)
 
 	/* Packet sockets are never in the non-listening default view. */
 	socklist_init(&l);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_PACKET, AF_PACKET, STATES_DEFAULT, collect,
+	assert_int_equal(read_proc(FIXTURE, PROTO_PACKET, AF_PACKET, STATES_DEFAULT, collect,
 				      &l), 0);
 	assert_int_equal(l.len, 0);
 	socklist_finish(&l);
@@ -399,19 +408,19 @@ static void test_read_errors(void **state)
 	(void)state;
 	struct socklist l;
 	socklist_init(&l);
-	assert_int_equal(procnet_read(TEST_DATA "/procnet/nonexistent", PROTO_TCP, AF_INET,
+	assert_int_equal(read_proc(TEST_DATA "/procnet/nonexistent", PROTO_TCP, AF_INET,
 				      STATES_ALL, collect, &l), -ENOENT);
 	/* Neither udplite file is in the fixture. */
-	assert_int_equal(procnet_read(FIXTURE, PROTO_UDPLITE, AF_UNSPEC, STATES_ALL, collect, &l),
+	assert_int_equal(read_proc(FIXTURE, PROTO_UDPLITE, AF_UNSPEC, STATES_ALL, collect, &l),
 			 -ENOENT);
-	assert_int_equal(procnet_read(FIXTURE, PROTO_UDPLITE, AF_INET, STATES_ALL, collect, &l),
+	assert_int_equal(read_proc(FIXTURE, PROTO_UDPLITE, AF_INET, STATES_ALL, collect, &l),
 			 -ENOENT);
 	assert_int_equal(l.len, 0);
 	socklist_finish(&l);
 
 	/* The sink's error stops the read and is returned. */
 	int n = 0;
-	assert_int_equal(procnet_read(FIXTURE, PROTO_TCP, AF_INET, STATES_ALL, stop_after_one, &n),
+	assert_int_equal(read_proc(FIXTURE, PROTO_TCP, AF_INET, STATES_ALL, stop_after_one, &n),
 			 -ECANCELED);
 	assert_int_equal(n, 2);
 }
@@ -442,7 +451,7 @@ static void test_big_file(void **state)
 
 	struct socklist l;
 	socklist_init(&l);
-	assert_int_equal(procnet_read(root, PROTO_TCP, AF_INET, STATES_ALL, collect, &l), 0);
+	assert_int_equal(read_proc(root, PROTO_TCP, AF_INET, STATES_ALL, collect, &l), 0);
 	assert_int_equal(l.len, N + 1);
 	assert_int_equal(l.v[0].inode, 100000);
 	assert_int_equal(l.v[N - 1].inode, 100000 + N - 1);
@@ -480,7 +489,7 @@ static int read_all(enum proto p, int family, struct socklist *l)
 {
 	socklist_finish(l);
 	socklist_init(l);
-	return procnet_read("/proc", p, family, STATES_ALL, collect, l);
+	return read_proc("/proc", p, family, STATES_ALL, collect, l);
 }
 
 static void live_child(void)
@@ -574,9 +583,47 @@ static void test_live(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The system default for IPV6_V6ONLY, read from the proc root's sysctl. */
+static void test_bindv6only(void **state)
+{
+	(void)state;
+	bool on = false;
+	assert_int_equal(procnet_bindv6only(TEST_DATA "/proto/proc", &on), 0);
+	assert_true(on);
+	assert_int_equal(procnet_bindv6only(TEST_DATA "/procnet/v6only-off", &on), 0);
+	assert_false(on);
+	/* A kernel without IPv6 has no such file; nonsense in it is refused. */
+	on = true;
+	assert_int_equal(procnet_bindv6only(FIXTURE, &on), -ENOENT);
+	assert_int_equal(procnet_bindv6only(TEST_DATA "/procnet/bad-sysctl", &on), -EINVAL);
+	assert_true(on);
+	assert_int_equal(procnet_bindv6only(TEST_DATA "/procnet/nonexistent", &on), -ENOENT);
+}
+
+/* /proc/net has no v6only column: inet6 sockets get the default, inet ones never. */
+static void test_read_v6only(void **state)
+{
+	(void)state;
+	for (int v = 0; v <= 1; v++) {
+		struct procnet_request r = {FIXTURE, PROTO_TCP, AF_UNSPEC, STATES_ALL, v};
+		struct socklist l;
+		socklist_init(&l);
+		assert_int_equal(procnet_read(&r, collect, &l), 0);
+		size_t six = 0;
+		for (size_t i = 0; i < l.len; i++) {
+			six += l.v[i].family == AF_INET6;
+			assert_int_equal(l.v[i].v6only, l.v[i].family == AF_INET6 && v);
+		}
+		assert_true(six > 0 && six < l.len);
+		socklist_finish(&l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bindv6only),
+		cmocka_unit_test(test_read_v6only),
 		cmocka_unit_test(test_parse_tcp4),
 		cmocka_unit_test(test_truncated_lines),
 		cmocka_unit_test(test_hostile_inet),

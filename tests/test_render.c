@@ -221,7 +221,7 @@ static void table_long_cells(void **state)
 	assert_non_null(lines[3]);
 	assert_null(strtok_r(NULL, "\n", &save));
 	assert_true(strncmp(lines[1], "tcp   LISTEN ", 13) == 0);
-	assert_true(strncmp(lines[2], "unix  LISTEN ", 13) == 0);
+	assert_true(strncmp(lines[2], "u_str LISTEN ", 13) == 0);
 	assert_true(strncmp(lines[3], "tcp6  ESTABLISHED ", 18) == 0);
 	assert_non_null(strstr(lines[2], want_path));
 	/* The Peer column starts at the same offset on every line. */
@@ -290,10 +290,10 @@ static void table_unix_packet(void **state)
 	v[2].state = SS_CLOSE;
 	check_table(&table_opts, v, 7,
 		"Proto  State       Recv-Q Send-Q Local Address           Peer Address Process\n"
-		"unix   LISTEN      0      0      /run/x.sock             *            root\n"
-		"unix   ESTABLISHED 0      0      @dbus\\x00x              4711         root\n"
-		"unix   UNCONN      0      0      *                       77           root\n"
-		"unix   LISTEN      0      0      /tmp/\\x1b]0;pwned\\x07\\n *            root\n"
+		"u_str  LISTEN      0      0      /run/x.sock             *            root\n"
+		"u_str  ESTABLISHED 0      0      @dbus\\x00x              4711         root\n"
+		"u_dgr  UNCONN      0      0      *                       77           root\n"
+		"u_str  LISTEN      0      0      /tmp/\\x1b]0;pwned\\x07\\n *            root\n"
 		"packet UNCONN      0      0      ALL:lo                  *            root\n"
 		"packet UNCONN      0      0      0x88cc:*                *            root\n"
 		"packet UNCONN      0      0      IPv6:9999               *            root\n");
@@ -347,7 +347,7 @@ static void table_details(void **state)
 		"Proto State       Recv-Q Send-Q Local Address  Peer Address UID  Inode  Cookie Iface Timer                Memory                                           Info                                                                                                                                Process\n"
 		"tcp6  ESTABLISHED 0      0      [::1]:http-alt [::1]:51234  4242 123456 42     lo    keepalive (7.12/0/0) skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0) cubic rtt:0.05/0.025 mss:65483 cwnd:10 ssthresh:7 retrans:0/2 bytes_sent:10 bytes_acked:11 bytes_received:12 delivery_rate:10.0Mbps 4242\n"
 		"tcp   LISTEN      0      128    0.0.0.0:ssh    0.0.0.0:*    0    1000   -      *     off (0.00/0/0)       -                                                -                                                                                                                                   root 612 sshd\n"
-		"unix  LISTEN      0      0      *              *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
+		"u_str LISTEN      0      0      *              *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
 }
 
 /* Checks JSON output exactly, and that it parses: as one document, or line by line. */

@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "sock.h"
+#include "socklist.h"
 
 static void test_state_names(void **state)
 {
@@ -53,13 +54,29 @@ static void test_proto_names(void **state)
 	assert_string_equal(sock_proto_name(&s), "raw");
 	s.proto = PROTO_UNIX;
 	s.family = AF_UNIX;
-	assert_string_equal(sock_proto_name(&s), "unix");
 	assert_string_equal(sock_family_name(&s), "unix");
+	/* UNIX sockets show their type as ss spells it. */
+	s.type = SOCK_STREAM;
+	assert_string_equal(sock_proto_name(&s), "u_str");
+	s.type = SOCK_DGRAM;
+	assert_string_equal(sock_proto_name(&s), "u_dgr");
+	s.type = SOCK_SEQPACKET;
+	assert_string_equal(sock_proto_name(&s), "u_seq");
+	s.type = 0;
+	assert_string_equal(sock_proto_name(&s), "unix");
 	s.proto = PROTO_PACKET;
 	s.family = AF_PACKET;
 	assert_string_equal(sock_proto_name(&s), "packet");
 	assert_int_equal(sock_fam_bit(&s), FAM_PACKET);
+	s.type = SOCK_RAW;
+	assert_string_equal(sock_proto_name(&s), "packet");
 	s.proto = PROTO_COUNT;
+	assert_string_equal(sock_proto_name(&s), "?");
+	assert_string_equal(sock_family_name(&s), "unknown");
+	assert_int_equal(sock_fam_bit(&s), 0);
+	/* A family the protocol cannot have is nonsense, not a guess. */
+	s.proto = PROTO_TCP;
+	s.family = AF_UNIX;
 	assert_string_equal(sock_proto_name(&s), "?");
 }
 

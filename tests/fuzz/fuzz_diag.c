@@ -23,6 +23,7 @@
 #include "fuzz.h"
 #include "nl.h"
 #include "sock.h"
+#include "socklist.h"
 
 struct feed {
 	const uint8_t *p;

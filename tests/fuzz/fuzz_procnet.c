@@ -1,7 +1,8 @@
 /*
- * The /proc/net line parsers. The first byte picks the parser (the eight
- * inet files, unix, packet); the rest is one line, exactly as procnet_read
- * hands it over: not NUL-terminated, without its newline.
+ * The /proc/net line parsers. The first byte picks a file of the protocol
+ * table, counted in table order (today the eight inet files, unix,
+ * packet), and so its parser; the rest is one line, exactly as
+ * procnet_read hands it over: not NUL-terminated, without its newline.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include "fuzz.h"
 #include "procnet.h"
 #include "sock.h"
+#include "socklist.h"
 
 int fuzz_init(void)
 {
@@ -38,31 +40,58 @@ static void check(const struct sock *s, const char *line, size_t len, bool unix_
 	socklist_finish(&l);
 }
 
+/* The n-th (protocol, family) of the table, counting every family of every row. */
+static void pick(unsigned n, enum proto *proto, const struct proto_family **fam)
+{
+	unsigned count = 0;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		for (size_t i = 0; i < PROTO_FAMILIES_MAX && proto_table[p].families[i].af; i++)
+			count++;
+	n %= count;
+	for (int p = 0; p < PROTO_COUNT; p++) {
+		for (size_t i = 0; i < PROTO_FAMILIES_MAX && proto_table[p].families[i].af; i++) {
+			if (n-- == 0) {
+				*proto = (enum proto)p;
+				*fam = &proto_table[p].families[i];
+				return;
+			}
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const enum proto inet[] = {PROTO_TCP, PROTO_UDP, PROTO_UDPLITE, PROTO_RAW};
-
 	if (size < 1)
 		return 0;
-	unsigned which = data[0] % 10;
+	enum proto proto = PROTO_COUNT;
+	const struct proto_family *fam = NULL;
+	pick(data[0], &proto, &fam);
+	if (!fam)
+		fuzz_fail("the protocol table has no family to pick");
 	const char *line = (const char *)data + 1;
 	size_t len = size - 1;
 
 	struct sock s;
 	memset(&s, 0xa5, sizeof(s)); /* garbage in, so unset fields show */
-	int r;
-	if (which < 8) {
-		r = procnet_parse_inet(line, len, inet[which / 2], which % 2 ? AF_INET6 : AF_INET, &s);
-		if (r == 0 && s.family != (which % 2 ? AF_INET6 : AF_INET))
+	int r = -EINVAL;
+	switch (proto_table[proto].proc) {
+	case PROTO_PROC_INET:
+		r = procnet_parse_inet(line, len, proto, fam->af, &s);
+		if (r == 0 && s.family != fam->af)
 			fuzz_fail("inet record with the wrong family");
-	} else if (which == 8) {
-		r = procnet_parse_unix(line, len, &s);
-	} else {
-		r = procnet_parse_packet(line, len, &s);
+		break;
+	case PROTO_PROC_UNIX:
+		r = procnet_parse_unix(line, len, proto, &s);
+		break;
+	case PROTO_PROC_PACKET:
+		r = procnet_parse_packet(line, len, proto, &s);
+		break;
 	}
 	if (r != 0 && r != -EINVAL)
 		fuzz_fail("a parser returned neither 0 nor -EINVAL");
+	if (r == 0 && s.proto != proto)
+		fuzz_fail("record of another protocol");
 	if (r == 0)
-		check(&s, line, len, which == 8);
+		check(&s, line, len, proto_table[proto].proc == PROTO_PROC_UNIX);
 	return 0;
 }

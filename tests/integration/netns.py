@@ -297,6 +297,8 @@ def norm_addr(a):
 def table_key(row):
     """(proto without the 6, state, local, peer) of a sockstat row."""
     proto = row.proto[:-1] if row.proto.endswith("6") else row.proto
+    if proto.startswith("u_"):
+        proto = "unix"  # u_str, u_dgr, u_seq: the type is checked elsewhere
     peer = _unix_peer(row.peer) if proto == "unix" else row.peer
     return (proto, row.state, row.local, peer)
 
@@ -559,7 +561,8 @@ class StdPopulation(Population):
             local = "@" + path[1:]
         else:
             local = path
-        return self.add(proto="unix", base="unix", family="unix", state=state,
+        column = {"stream": "u_str", "dgram": "u_dgr", "seqpacket": "u_seq"}[typ]
+        return self.add(proto=column, base="unix", family="unix", state=state,
                         recvq=recvq, sendq=sendq, local=local, local_named=local,
                         peer=str(peer_inode) if peer_inode else "*",
                         peer_named=str(peer_inode) if peer_inode else "*",

@@ -167,9 +167,9 @@ def check_process_filters(ck, pop):
               "--pid finds the shared listener under each holder", pid=pid, rows=rows)
         ck.ok(all(pid in r.pids() for r in rows), "--pid: every row is held by it",
               pid=pid, rows=rows)
-    unix = {e["inode"] for e in pop.expected if e["proto"] == "unix"}
+    unix = {e["inode"] for e in pop.expected if e["base"] == "unix"}
     rows = table(ck, "--pid self -x", "-xanH", "--pid", str(pop.me))
-    ck.eq({r.local for r in rows}, {e["local"] for e in pop.expected if e["proto"] == "unix"},
+    ck.eq({r.local for r in rows}, {e["local"] for e in pop.expected if e["base"] == "unix"},
           "--pid selects the UNIX sockets that process holds", rows=rows)
     ck.ok(len(rows) == len(unix), "one row per UNIX socket of that process",
           rows=rows, n=len(unix))

@@ -1,0 +1,165 @@
+#include "proto.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* The two families of every inet protocol, with its Proto spellings and files. */
+#define INET_FAMILIES(name)                                                          \
+	{                                                                            \
+		{AF_INET, FAM_INET, name, "inet", PROTO_PROC_PREFIX "net/" name},    \
+		{AF_INET6, FAM_INET6, name "6", "inet6", PROTO_PROC_PREFIX "net/" name "6"}, \
+	}
+
+const struct proto_desc proto_table[PROTO_COUNT] = {
+	[PROTO_TCP] = {
+		.name = "tcp",
+		.opt = 't',
+		.datagram = false,
+		.type = SOCK_STREAM,
+		.timers = true,
+		.tcp_info = true,
+		.diag = PROTO_DIAG_INET,
+		.diag_protocol = IPPROTO_TCP,
+		.bytecode = true,
+		.proc = PROTO_PROC_INET,
+		.services = "tcp",
+		.families = INET_FAMILIES("tcp"),
+	},
+	[PROTO_UDP] = {
+		.name = "udp",
+		.opt = 'u',
+		.datagram = true,
+		.type = SOCK_DGRAM,
+		.diag = PROTO_DIAG_INET,
+		.diag_protocol = IPPROTO_UDP,
+		.bytecode = true,
+		.proc = PROTO_PROC_INET,
+		.services = "udp",
+		.families = INET_FAMILIES("udp"),
+	},
+	[PROTO_UDPLITE] = {
+		/* No option of its own, as in ss: it comes with every protocol. */
+		.name = "udplite",
+		.datagram = true,
+		.type = SOCK_DGRAM,
+		.diag = PROTO_DIAG_INET,
+		.diag_protocol = IPPROTO_UDPLITE,
+		.bytecode = true,
+		.proc = PROTO_PROC_INET,
+		/* UDP-Lite ports are UDP's as far as /etc/services goes. */
+		.services = "udp",
+		.families = INET_FAMILIES("udplite"),
+	},
+	[PROTO_RAW] = {
+		.name = "raw",
+		.opt = 'w',
+		.datagram = true,
+		.type = SOCK_RAW,
+		.diag = PROTO_DIAG_INET,
+		.diag_protocol = IPPROTO_RAW,
+		.diag_raw = true,
+		.bytecode = true,
+		.proc = PROTO_PROC_INET,
+		/* A raw socket's "port" is its protocol number, never a service. */
+		.services = NULL,
+		.families = INET_FAMILIES("raw"),
+	},
+	[PROTO_UNIX] = {
+		.name = "unix",
+		.opt = 'x',
+		.datagram = true,
+		.type = 0,
+		.diag = PROTO_DIAG_UNIX,
+		.proc = PROTO_PROC_UNIX,
+		.families = {{AF_UNIX, FAM_UNIX, "unix", "unix", PROTO_PROC_PREFIX "net/unix"}},
+		/* As ss spells them, so a stream, a datagram and a seqpacket row differ. */
+		.types = {
+			{SOCK_STREAM, "u_str"},
+			{SOCK_DGRAM, "u_dgr"},
+			{SOCK_SEQPACKET, "u_seq"},
+		},
+	},
+	[PROTO_PACKET] = {
+		.name = "packet",
+		.opt = '0',
+		.datagram = true,
+		.type = 0,
+		.diag = PROTO_DIAG_PACKET,
+		.proc = PROTO_PROC_PACKET,
+		.families = {{AF_PACKET, FAM_PACKET, "packet", "packet",
+			      PROTO_PROC_PREFIX "net/packet"}},
+	},
+};
+
+const struct proto_desc *proto_get(enum proto p)
+{
+	return (unsigned)p < PROTO_COUNT ? &proto_table[p] : NULL;
+}
+
+const char *proto_name(enum proto p)
+{
+	const struct proto_desc *d = proto_get(p);
+	return d ? d->name : "unknown";
+}
+
+unsigned proto_families(enum proto p)
+{
+	const struct proto_desc *d = proto_get(p);
+	unsigned m = 0;
+	for (size_t i = 0; d && i < PROTO_FAMILIES_MAX && d->families[i].af; i++)
+		m |= d->families[i].fam;
+	return m;
+}
+
+const struct proto_family *proto_family(enum proto p, int af)
+{
+	const struct proto_desc *d = proto_get(p);
+	for (size_t i = 0; d && af && i < PROTO_FAMILIES_MAX && d->families[i].af; i++)
+		if (d->families[i].af == af)
+			return &d->families[i];
+	return NULL;
+}
+
+const char *proto_column(enum proto p, int af, int type)
+{
+	const struct proto_family *f = proto_family(p, af);
+	if (!f)
+		return "?";
+	const struct proto_desc *d = proto_get(p);
+	for (size_t i = 0; type && i < PROTO_TYPES_MAX && d->types[i].type; i++)
+		if (d->types[i].type == type)
+			return d->types[i].column;
+	return f->column;
+}
+
+static bool same(const char *a, const char *b, size_t len)
+{
+	return a && strlen(a) == len && memcmp(a, b, len) == 0;
+}
+
+int proto_by_name(const char *name, size_t len)
+{
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if (same(proto_table[p].name, name, len))
+			return p;
+	return -ENOENT;
+}
+
+int proto_services_by_name(const char *name, size_t len)
+{
+	/* A table is named by the first row that uses it. */
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if (same(proto_table[p].services, name, len))
+			return p;
+	return -ENOENT;
+}
+
+int proto_services_id(enum proto p)
+{
+	const struct proto_desc *d = proto_get(p);
+	if (!d || !d->services)
+		return -ENOENT;
+	return proto_services_by_name(d->services, strlen(d->services));
+}
