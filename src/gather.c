@@ -12,6 +12,7 @@
 #include "filter.h"
 #include "nl.h"
 #include "procnet.h"
+#include "util.h"
 
 /* One (protocol, family) dump: a row of the protocol table and one of its families. */
 struct step {
@@ -27,28 +28,6 @@ enum { DUMP_TRIES = 4 };
 enum { BYTECODE_MAX = 4096, REQ_MAX = BYTECODE_MAX + 256 };
 
 /*
- * The sockets handed to the sink during the current dump, so that a retry
- * after NLM_F_DUMP_INTR skips them. Open addressing over 64-bit keys; 0
- * marks an empty slot. It grows by doubling, so its cost is a few
- * allocations per run, not one per socket.
- */
-struct seen {
-	uint64_t *v;
-	size_t cap; /* a power of two, or 0 */
-	size_t len;
-};
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-/*
  * The identity of a socket: its cookie, which the kernel never reuses
  * while the socket lives, or, without one, a hash of what the row shows.
  * The top bit keeps the two kinds apart and the key away from 0.
@@ -57,55 +36,15 @@ static uint64_t sock_key(const struct sock *s)
 {
 	if (s->cookie)
 		return s->cookie;
-	uint64_t h = mix(s->inode ^ ((uint64_t)s->family << 56));
-	h = mix(h ^ ((uint64_t)s->local.port << 16 | s->peer.port));
+	uint64_t h = util_mix64(s->inode ^ ((uint64_t)s->family << 56));
+	h = util_mix64(h ^ ((uint64_t)s->local.port << 16 | s->peer.port));
 	for (size_t i = 0; i < 16; i += 8) {
 		uint64_t a, b;
 		memcpy(&a, s->local.addr + i, 8);
 		memcpy(&b, s->peer.addr + i, 8);
-		h = mix(h ^ a) ^ mix(b + i);
+		h = util_mix64(h ^ a) ^ util_mix64(b + i);
 	}
 	return h | 1ull << 63;
-}
-
-static bool seen_insert(struct seen *set, uint64_t key, bool *fresh)
-{
-	if ((set->len + 1) * 4 > set->cap * 3) {
-		size_t cap = set->cap ? set->cap * 2 : 1024;
-		uint64_t *v = calloc(cap, sizeof(*v));
-		if (!v)
-			return false;
-		for (size_t i = 0; i < set->cap; i++) {
-			if (!set->v[i])
-				continue;
-			size_t j = mix(set->v[i]) & (cap - 1);
-			while (v[j])
-				j = (j + 1) & (cap - 1);
-			v[j] = set->v[i];
-		}
-		free(set->v);
-		set->v = v;
-		set->cap = cap;
-	}
-	size_t j = mix(key) & (set->cap - 1);
-	while (set->v[j]) {
-		if (set->v[j] == key) {
-			*fresh = false;
-			return true;
-		}
-		j = (j + 1) & (set->cap - 1);
-	}
-	set->v[j] = key;
-	set->len++;
-	*fresh = true;
-	return true;
-}
-
-static void seen_clear(struct seen *set)
-{
-	if (set->len)
-		memset(set->v, 0, set->cap * sizeof(*set->v));
-	set->len = 0;
 }
 
 struct run {
@@ -115,13 +54,14 @@ struct run {
 	struct step step;
 	struct nl *nl;
 	int nl_err;            /* why the socket could not be opened */
-	struct seen seen;
+	struct u64map seen;    /* sock_key of every socket handed on this step */
 	struct diag_scratch scratch;
 	/* net.ipv6.bindv6only, read once per run when an inet6 step needs it. */
 	bool v6only_read;
 	bool v6only;
 	size_t delivered;      /* records handed on during this step */
 	int sink_err;          /* the sink's own error, passed through as is */
+	int own_err;           /* our own failure (memory) during a dump */
 	unsigned char bytecode[BYTECODE_MAX];
 	union {
 		uint64_t align;
@@ -147,12 +87,16 @@ static int deliver(struct run *run, const struct sock *s)
 	if (!wanted(run, s))
 		return 0;
 	bool fresh;
-	if (!seen_insert(&run->seen, sock_key(s), &fresh))
-		return -ENOMEM;
+	void **slot;
+	int r = u64map_insert(&run->seen, sock_key(s), &slot, &fresh);
+	if (r < 0) {
+		run->own_err = r;
+		return r;
+	}
 	if (!fresh)
 		return 0;
 	run->delivered++;
-	int r = run->sink(run->arg, s);
+	r = run->sink(run->arg, s);
 	if (r < 0)
 		run->sink_err = r;
 	return r;
@@ -264,7 +208,7 @@ static int dump_netlink(struct run *run)
 		 * again: the set of delivered sockets keeps the sink from
 		 * seeing one twice.
 		 */
-		if (run->sink_err || (r != -EINTR && r != -ENOBUFS))
+		if (run->sink_err || run->own_err || (r != -EINTR && r != -ENOBUFS))
 			break;
 	}
 	/* The last try was still inconsistent: what it gave is the best we have. */
@@ -301,17 +245,37 @@ static void read_v6only(struct run *run)
 		run->v6only = on;
 }
 
+/*
+ * Fills err for a step that failed. What the sink or our own allocation
+ * said wins over what the source then reported, as it is the cause.
+ */
+static int failed(struct run *run, int r, enum gather_fail kind, struct gather_error *err)
+{
+	if (run->sink_err) {
+		r = run->sink_err;
+		kind = GATHER_FAIL_SINK;
+	} else if (run->own_err) {
+		r = run->own_err;
+		kind = GATHER_FAIL_NOMEM;
+	}
+	if (err)
+		*err = (struct gather_error){.kind = kind, .proto = run->step.proto,
+					     .file = kind == GATHER_FAIL_PROCNET
+							     ? run->step.fam->procfile : NULL};
+	return r;
+}
+
 static int run_step(struct run *run, struct gather_error *err)
 {
 	const struct gather_request *req = run->req;
 	run->delivered = 0;
-	seen_clear(&run->seen);
+	u64map_clear(&run->seen);
 
 	int r = -ENOENT;
 	if (req->source != SOURCE_PROC) {
 		r = dump_netlink(run);
-		if (run->sink_err)
-			return run->sink_err;
+		if (run->sink_err || run->own_err)
+			return failed(run, r, GATHER_FAIL_SINK, err);
 		if (r == 0)
 			return 0;
 		/*
@@ -319,9 +283,7 @@ static int run_step(struct run *run, struct gather_error *err)
 		 * a partial dump it would repeat or contradict what was sent.
 		 */
 		if (req->source == SOURCE_NETLINK || run->delivered > 0) {
-			if (err)
-				*err = (struct gather_error){run->step.proto, "netlink"};
-			return r;
+			return failed(run, r, GATHER_FAIL_NETLINK, err);
 		}
 	}
 
@@ -335,8 +297,8 @@ static int run_step(struct run *run, struct gather_error *err)
 		.v6only = run->v6only,
 	};
 	r = procnet_read(&pr, on_proc, run);
-	if (run->sink_err)
-		return run->sink_err;
+	if (run->sink_err || run->own_err)
+		return failed(run, r, GATHER_FAIL_SINK, err);
 	/*
 	 * Neither source knows the protocol (a kernel built without UDP-Lite
 	 * or IPv6): it has no sockets, which is not an error when the user
@@ -344,10 +306,9 @@ static int run_step(struct run *run, struct gather_error *err)
 	 */
 	if (r == -ENOENT && req->source == SOURCE_AUTO && kernel_lacks(nl_r) && have_net_dir(root))
 		return 0;
-	if (r < 0 && err)
-		*err = (struct gather_error){run->step.proto,
-					     run->step.fam->procfile ? run->step.fam->procfile
-								     : "netlink"};
+	if (r < 0)
+		return failed(run, r, run->step.fam->procfile ? GATHER_FAIL_PROCNET
+							     : GATHER_FAIL_NETLINK, err);
 	return r;
 }
 
@@ -356,8 +317,11 @@ int gather_run(const struct gather_request *req, sock_sink_fn sink, void *arg,
 {
 	/* The run holds buffers too big for a comfortable stack frame. */
 	struct run *run = calloc(1, sizeof(*run));
-	if (!run)
+	if (!run) {
+		if (err)
+			*err = (struct gather_error){.kind = GATHER_FAIL_NOMEM};
 		return -ENOMEM;
+	}
 	run->req = req;
 	run->sink = sink;
 	run->arg = arg;
@@ -379,7 +343,7 @@ int gather_run(const struct gather_request *req, sock_sink_fn sink, void *arg,
 	}
 
 	nl_destroy(run->nl);
-	free(run->seen.v);
+	u64map_finish(&run->seen);
 	free(run);
 	return r;
 }

@@ -29,10 +29,17 @@ struct gather_request {
 };
 
 /* Which failure gather_run returned, for the caller's message. */
+enum gather_fail {
+	GATHER_FAIL_SINK,     /* the sink stopped the run with its own error */
+	GATHER_FAIL_NOMEM,    /* our own allocation failed */
+	GATHER_FAIL_NETLINK,  /* sock_diag failed and /proc could not stand in */
+	GATHER_FAIL_PROCNET,  /* the /proc/net file could not be read */
+};
+
 struct gather_error {
-	enum proto proto;
-	/* "netlink", or the protocol table's /proc file for the family. */
-	const char *what;
+	enum gather_fail kind;
+	enum proto proto;     /* the protocol being gathered */
+	const char *file;     /* GATHER_FAIL_PROCNET: the protocol table's file */
 };
 
 /*

@@ -244,14 +244,22 @@ static int run(const struct options *o)
 		goto out;
 	}
 	if (rc < 0) {
-		if (gerr.what && strcmp(gerr.what, "netlink") == 0)
+		switch (gerr.kind) {
+		case GATHER_FAIL_NOMEM:
+			say("out of memory");
+			break;
+		case GATHER_FAIL_NETLINK:
 			say("%s: the kernel's sock_diag cannot list these sockets (%s); "
 			    "--source auto falls back to /proc/net",
 			    proto_table[gerr.proto].name, strerror(-rc));
-		else if (gerr.what)
-			say("%s: %s: %s", proto_table[gerr.proto].name, gerr.what, strerror(-rc));
-		else
-			say("%s", strerror(-rc));
+			break;
+		case GATHER_FAIL_PROCNET:
+			say("%s: %s: %s", proto_table[gerr.proto].name, gerr.file, strerror(-rc));
+			break;
+		case GATHER_FAIL_SINK:
+			status = output_status(rc);
+			goto out;
+		}
 		status = EXIT_RUNTIME;
 		goto out;
 	}

@@ -90,14 +90,14 @@ static int prepare_owners(struct query *q, const struct query_config *cfg, bool 
 /* Turns gather's error into the query's. */
 static int gather_failed(int rc, const struct gather_error *gerr, struct query_error *err)
 {
-	if (rc == -ENOMEM)
-		return fail(err, QUERY_NOMEM, rc);
-	if (!gerr->what)
-		return fail(err, QUERY_SINK, rc);
-	bool netlink = gerr->what[0] != '/';
-	*err = (struct query_error){.stage = netlink ? QUERY_NETLINK : QUERY_PROCNET,
-				    .err = rc, .proto = gerr->proto,
-				    .file = netlink ? NULL : gerr->what};
+	static const enum query_stage stage[] = {
+		[GATHER_FAIL_SINK] = QUERY_SINK,
+		[GATHER_FAIL_NOMEM] = QUERY_NOMEM,
+		[GATHER_FAIL_NETLINK] = QUERY_NETLINK,
+		[GATHER_FAIL_PROCNET] = QUERY_PROCNET,
+	};
+	*err = (struct query_error){.stage = stage[gerr->kind], .err = rc, .proto = gerr->proto,
+				    .file = gerr->file};
 	return rc;
 }
 

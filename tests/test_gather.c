@@ -187,7 +187,7 @@ static void test_source_netlink_error(void **state)
 	struct gather_error err = {.proto = PROTO_COUNT};
 	assert_int_equal(gather_run(&req, sink, g, &err), -ENOENT);
 	assert_int_equal(err.proto, PROTO_RAW);
-	assert_string_equal(err.what, "netlink");
+	assert_int_equal(err.kind, GATHER_FAIL_NETLINK);
 	/* TCP came first and was delivered; nothing was read from /proc. */
 	assert_int_equal(g->l.len, 4);
 	assert_int_equal(count_proto(g, PROTO_RAW, AF_INET), 0);
@@ -230,7 +230,8 @@ static void test_source_proc(void **state)
 	req.proc_root = TEST_DATA "/gather/no-such-proc";
 	assert_int_equal(gather_run(&req, sink, g, &err), -ENOENT);
 	assert_int_equal(err.proto, PROTO_TCP);
-	assert_string_equal(err.what, "/proc/net/tcp");
+	assert_int_equal(err.kind, GATHER_FAIL_PROCNET);
+	assert_string_equal(err.file, "/proc/net/tcp");
 	assert_int_equal(g->l.len, 0);
 }
 
@@ -403,7 +404,7 @@ static void test_no_fallback_after_partial(void **state)
 	struct gather_error err = {0};
 	assert_int_equal(gather_run(&req, sink, g, &err), -ENOMEM);
 	assert_int_equal(err.proto, PROTO_TCP);
-	assert_string_equal(err.what, "netlink");
+	assert_int_equal(err.kind, GATHER_FAIL_NETLINK);
 	assert_int_equal(g->l.len, 1);
 }
 
@@ -417,13 +418,15 @@ static void test_sink_error(void **state)
 	assert_int_equal(gather_run(&req, sink, g, &err), -ECANCELED);
 	assert_int_equal(g->calls, 2);
 	/* The sink's error is its own, not a source failure. */
-	assert_int_equal(err.proto, PROTO_COUNT);
+	assert_int_equal(err.kind, GATHER_FAIL_SINK);
 
 	/* The same through the /proc path. */
 	g->calls = 0;
 	req.source = SOURCE_PROC;
+	err.kind = GATHER_FAIL_NETLINK;
 	assert_int_equal(gather_run(&req, sink, g, &err), -ECANCELED);
 	assert_int_equal(g->calls, 2);
+	assert_int_equal(err.kind, GATHER_FAIL_SINK);
 }
 
 /* The kernel refuses the bytecode the first time; it must be asked again without. */
@@ -519,7 +522,8 @@ static void test_protocol_absent(void **state)
 	req.source = SOURCE_PROC;
 	assert_int_equal(gather_run(&req, sink, g, &err), -ENOENT);
 	assert_int_equal(err.proto, PROTO_UDPLITE);
-	assert_string_equal(err.what, "/proc/net/udplite");
+	assert_int_equal(err.kind, GATHER_FAIL_PROCNET);
+	assert_string_equal(err.file, "/proc/net/udplite");
 
 	/* No /proc at all is an error even in auto mode. */
 	req.source = SOURCE_AUTO;
