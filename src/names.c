@@ -13,66 +13,20 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "util.h"
 
 /*
- * A small open-addressing map from a 64-bit key to a string, used for the
- * port and uid caches. Keys are stored plus one so that 0 marks an empty
- * slot; a stored NULL value is a cached "no name".
+ * The port and uid caches map a 64-bit key to a string in the arena; a
+ * stored NULL value is a cached "no name". The first value put wins.
  */
-struct kv {
-	uint64_t key;
-	const char *val;
-};
-
-struct kvmap {
-	struct kv *v;
-	size_t cap; /* a power of two, or 0 */
-	size_t len;
-};
-
-static size_t mix(uint64_t k, size_t cap)
+static int kv_put(struct u64map *m, uint64_t key, const char *val)
 {
-	return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 29) & (cap - 1);
-}
-
-static struct kv *kv_slot(struct kv *v, size_t cap, uint64_t key)
-{
-	size_t i = mix(key, cap);
-	while (v[i].key != 0 && v[i].key != key)
-		i = (i + 1) & (cap - 1);
-	return &v[i];
-}
-
-static const struct kv *kv_get(const struct kvmap *m, uint64_t key)
-{
-	if (m->cap == 0)
-		return NULL;
-	const struct kv *e = kv_slot(m->v, m->cap, key + 1);
-	return e->key ? e : NULL;
-}
-
-/* Adds key unless present (the first value wins). Returns 0 or -ENOMEM. */
-static int kv_put(struct kvmap *m, uint64_t key, const char *val)
-{
-	if ((m->len + 1) * 2 > m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 64;
-		struct kv *nv = calloc(ncap, sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->v[i].key)
-				*kv_slot(nv, ncap, m->v[i].key) = m->v[i];
-		free(m->v);
-		m->v = nv;
-		m->cap = ncap;
-	}
-	struct kv *e = kv_slot(m->v, m->cap, key + 1);
-	if (e->key == 0) {
-		e->key = key + 1;
-		e->val = val;
-		m->len++;
-	}
-	return 0;
+	void **slot;
+	bool fresh;
+	int r = u64map_insert(m, key, &slot, &fresh);
+	if (r == 0 && fresh)
+		*slot = (void *)val;
+	return r;
 }
 
 /* A service name or alias, for lookups by name (rare: filter parsing). */
@@ -94,11 +48,11 @@ struct names {
 	char *services_path;
 	bool services_loaded;
 	int services_err;
-	struct kvmap ports; /* (table << 16 | port) -> first name */
+	struct u64map ports; /* (table << 16 | port) -> first name */
 	struct svc *svcs;
 	size_t nsvcs;
 	size_t svcs_cap;
-	struct kvmap users;
+	struct u64map users;
 	struct hostc *hosts;
 	size_t hosts_cap;
 	size_t hosts_len;
@@ -128,9 +82,9 @@ void names_destroy(struct names *n)
 	if (!n)
 		return;
 	free(n->services_path);
-	free(n->ports.v);
+	u64map_finish(&n->ports);
 	free(n->svcs);
-	free(n->users.v);
+	u64map_finish(&n->users);
 	free(n->hosts);
 	arena_finish(&n->arena);
 	free(n);
@@ -249,37 +203,6 @@ static int parse_services_line(struct names *n, const char *p, const char *end)
 	return 0;
 }
 
-static int read_whole(const char *path, struct buf *b)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int ret = 0;
-	for (;;) {
-		if (b->len >= SERVICES_MAX) {
-			ret = -EFBIG;
-			break;
-		}
-		if (!buf_reserve(b, 16 * 1024)) {
-			ret = -ENOMEM;
-			break;
-		}
-		ssize_t r = read(fd, b->p + b->len, b->cap - b->len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ret = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		b->len += (size_t)r;
-		b->p[b->len] = '\0';
-	}
-	close(fd);
-	return ret;
-}
-
 static void load_services(struct names *n)
 {
 	if (n->services_loaded)
@@ -287,7 +210,7 @@ static void load_services(struct names *n)
 	n->services_loaded = true;
 	struct buf b = BUF_INIT;
 	/* A missing or unreadable file just means no names. */
-	if (read_whole(n->services_path, &b) == 0 && b.len > 0) {
+	if (util_read_file(AT_FDCWD, n->services_path, SERVICES_MAX, &b) == 0 && b.len > 0) {
 		const char *p = b.p, *end = b.p + b.len;
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -309,8 +232,8 @@ const char *names_service(struct names *n, uint16_t port, enum proto proto)
 	if (t < 0 || port == 0)
 		return NULL;
 	load_services(n);
-	const struct kv *e = kv_get(&n->ports, (uint64_t)t << 16 | port);
-	return e ? e->val : NULL;
+	void **e = u64map_get(&n->ports, (uint64_t)t << 16 | port);
+	return e ? *e : NULL;
 }
 
 int names_service_port(struct names *n, const char *name, enum proto proto)
@@ -332,13 +255,9 @@ int names_service_port(struct names *n, const char *name, enum proto proto)
 /* The decimal form of v in the arena. */
 static const char *decimal(struct arena *a, uint32_t v)
 {
-	char tmp[12];
-	size_t i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return arena_strndup(a, tmp + i, sizeof(tmp) - i);
+	char tmp[UTIL_U64_DIGITS];
+	size_t n = util_fmt_u64(tmp, v);
+	return arena_strndup(a, tmp, n);
 }
 
 static const char *lookup_user(struct names *n, uint32_t uid)
@@ -372,9 +291,9 @@ const char *names_user(struct names *n, uint32_t uid)
 {
 	/* The fallback when even memory runs out; never NULL, as promised. */
 	static const char unknown[] = "?";
-	const struct kv *e = kv_get(&n->users, uid);
+	void **e = u64map_get(&n->users, uid);
 	if (e)
-		return e->val;
+		return *e;
 	const char *name = lookup_user(n, uid);
 	if (!name)
 		name = decimal(&n->arena, uid);
