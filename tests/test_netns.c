@@ -81,15 +81,12 @@ static int note_thread(void *arg)
 }
 
 /*
- * A fixture /proc: stat tells namespaces apart, so hard links of one file
- * are one namespace; "self" is the caller's. A fixture /run/netns holds
- * only files that are no namespace: each is skipped with a warning.
+ * Under root: proc/{1,12} share one namespace file, 5 and 9 have their
+ * own, self is 9, 0 and 77 and sys are no namespaces of a process; run/
+ * holds a plain file, a hostile name, a directory, a FIFO and a link.
  */
-static void test_scan_fixture(void **state)
+static void build_fixture(const char *root)
 {
-	(void)state;
-	char root[] = "/tmp/nsenumXXXXXX";
-	assert_non_null(mkdtemp(root));
 	char p[PATH_MAX], q[PATH_MAX];
 	static const char *const dirs[] = {"proc", "proc/1", "proc/1/ns", "proc/5", "proc/5/ns",
 					   "proc/9", "proc/9/ns", "proc/12", "proc/12/ns",
@@ -117,6 +114,21 @@ static void test_scan_fixture(void **state)
 	assert_int_equal(mkfifo(p, 0600), 0);
 	snprintf(p, sizeof(p), "%s/run/link", root);
 	assert_int_equal(symlink("/proc/self/ns/net", p), 0);
+
+}
+
+/*
+ * A fixture /proc: stat tells namespaces apart, so hard links of one file
+ * are one namespace; "self" is the caller's. A fixture /run/netns holds
+ * only files that are no namespace: each is skipped with a warning.
+ */
+static void test_scan_fixture(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/nsenumXXXXXX";
+	assert_non_null(mkdtemp(root));
+	char p[PATH_MAX];
+	build_fixture(root);
 
 	uint64_t dev_a, ino_a, dev_b, ino_b, dev_c, ino_c;
 	snprintf(p, sizeof(p), "%s/proc/1/ns/net", root);
@@ -207,8 +219,8 @@ struct live {
 	pid_t pid[HELPERS + 1]; /* the last shares helper 3's namespace */
 	uint64_t dev[HELPERS + 1], ino[HELPERS + 1];
 	char root[32];
-	char alias[PATH_MAX], orphan[PATH_MAX];
-	bool alias_mounted, orphan_mounted;
+	char alias[PATH_MAX], orphan[PATH_MAX], uts[PATH_MAX];
+	bool alias_mounted, orphan_mounted, uts_mounted;
 	char ipname[64];
 	bool ip_added;
 };
@@ -262,6 +274,8 @@ static int live_teardown(void **state)
 		umount2(s->alias, MNT_DETACH);
 	if (s->orphan_mounted)
 		umount2(s->orphan, MNT_DETACH);
+	if (s->uts_mounted)
+		umount2(s->uts, MNT_DETACH);
 	if (s->ip_added) {
 		char cmd[128];
 		snprintf(cmd, sizeof(cmd), "ip netns del %s", s->ipname);
@@ -278,10 +292,10 @@ static int live_teardown(void **state)
 	return 0;
 }
 
-static void bind_ns(pid_t pid, const char *at)
+static void bind_ns(pid_t pid, const char *at, const char *type)
 {
 	char src[64];
-	snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)pid);
+	snprintf(src, sizeof(src), "/proc/%d/ns/%s", (int)pid, type);
 	make_file(at);
 	assert_int_equal(mount(src, at, NULL, MS_BIND, NULL), 0);
 }
@@ -331,6 +345,7 @@ static int live_setup(void **state)
 		return -1;
 	snprintf(s->alias, sizeof(s->alias), "%s/alias", s->root);
 	snprintf(s->orphan, sizeof(s->orphan), "%s/orphan", s->root);
+	snprintf(s->uts, sizeof(s->uts), "%s/uts", s->root);
 	return 0;
 }
 
@@ -366,6 +381,38 @@ static size_t count(const struct netns_list *l, uint64_t dev, uint64_t ino,
 	return n;
 }
 
+/* netns_run_in on a named and an unnamed namespace of the live list. */
+static void check_run_in(const struct netns_list *lp, const struct live *s,
+			 const struct netns_entry *orphan)
+{
+	const struct netns_entry *e;
+	uint64_t dev, ino;
+
+	/* Inside helper 1's namespace on a thread; a socket made there stays there. */
+	assert_int_equal(count(lp, s->dev[1], s->ino[1], &e), 1);
+	struct inside in = {0, -1};
+	assert_int_equal(netns_run_in(e, look_inside, &in), 7);
+	assert_int_equal(in.ino, s->ino[1]);
+	int nsfd = ioctl(in.sock, SIOCGSKNS);
+	assert_true(nsfd >= 0);
+	struct stat st;
+	assert_int_equal(fstat(nsfd, &st), 0);
+	assert_int_equal(st.st_ino, s->ino[1]);
+	close(nsfd);
+	close(in.sock);
+	/* The caller never moved. */
+	ino_of("/proc/thread-self/ns/net", &dev, &ino);
+	assert_int_equal(ino, lp->v[0].ino);
+	/* Through the descriptor of a name with no process. */
+	in.sock = -1;
+	assert_int_equal(netns_run_in(orphan, look_inside, &in), 7);
+	assert_int_equal(in.ino, s->ino[2]);
+	close(in.sock);
+	/* fn's own result comes back as it is, errors too. */
+	assert_int_equal(netns_run_in(orphan, note_thread, &(pthread_t){0}), 42);
+
+}
+
 static void test_scan_live(void **state)
 {
 	struct live *s = *state;
@@ -373,10 +420,13 @@ static void test_scan_live(void **state)
 		print_message("skipped: needs root\n");
 		skip();
 	}
-	bind_ns(s->pid[0], s->alias);
+	bind_ns(s->pid[0], s->alias, "net");
 	s->alias_mounted = true;
-	bind_ns(s->pid[2], s->orphan);
+	bind_ns(s->pid[2], s->orphan, "net");
 	s->orphan_mounted = true;
+	/* A namespace, but not a network one. */
+	bind_ns(s->pid[0], s->uts, "uts");
+	s->uts_mounted = true;
 	reap(&s->pid[2]);
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/stale", s->root);
@@ -429,38 +479,21 @@ static void test_scan_live(void **state)
 		if (l.v[i].pid)
 			assert_true(l.v[i - 1].pid && l.v[i - 1].pid < l.v[i].pid);
 	}
-	assert_int_equal(l.nwarnings, 1);
+	assert_int_equal(l.nwarnings, 2);
 	snprintf(p, sizeof(p), "%s/stale: not a network namespace, skipped", s->root);
 	assert_string_equal(l.warnings[0], p);
+	snprintf(p, sizeof(p), "%s/uts: not a network namespace, skipped", s->root);
+	assert_string_equal(l.warnings[1], p);
 
-	/* Inside helper 1's namespace on a thread; a socket made there stays there. */
-	assert_int_equal(count(&l, s->dev[1], s->ino[1], &e), 1);
-	struct inside in = {0, -1};
-	assert_int_equal(netns_run_in(e, look_inside, &in), 7);
-	assert_int_equal(in.ino, s->ino[1]);
-	int nsfd = ioctl(in.sock, SIOCGSKNS);
-	assert_true(nsfd >= 0);
-	struct stat st;
-	assert_int_equal(fstat(nsfd, &st), 0);
-	assert_int_equal(st.st_ino, s->ino[1]);
-	close(nsfd);
-	close(in.sock);
-	/* The caller never moved. */
-	ino_of("/proc/thread-self/ns/net", &dev, &ino);
-	assert_int_equal(ino, l.v[0].ino);
-	/* Through the descriptor of a name with no process. */
-	in.sock = -1;
-	assert_int_equal(netns_run_in(orphan, look_inside, &in), 7);
-	assert_int_equal(in.ino, s->ino[2]);
-	close(in.sock);
-	/* fn's own result comes back as it is, errors too. */
-	assert_int_equal(netns_run_in(orphan, note_thread, &(pthread_t){0}), 42);
+	check_run_in(&l, s, orphan);
 
 	/* A namespace that vanished since the scan cannot be entered. */
 	assert_int_equal(count(&l, s->dev[1], s->ino[1], &e), 1);
 	reap(&s->pid[1]);
 	assert_int_equal(netns_entry_open(e), -ENOENT);
+	struct inside in = {0, -1};
 	assert_int_equal(netns_run_in(e, look_inside, &in), -ENOENT);
+	assert_int_equal(in.sock, -1);
 	netns_list_finish(&l);
 
 	/* And the next scan lists it no more. */
