@@ -562,3 +562,19 @@ int cgroup_map_lookup(struct cgroup_map *m, uint64_t id, const char **path)
 	*path = *slot;
 	return 0;
 }
+
+int cgroup_path_id(const char *mount, const char *path, uint64_t *id)
+{
+	char full[PATH_MAX];
+	int n = snprintf(full, sizeof(full), "%s/%s", mount, path[0] == '/' ? path + 1 : path);
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return -ENAMETOOLONG;
+	struct stat top, st;
+	if (stat(mount, &top) != 0 || lstat(full, &st) != 0)
+		return -errno;
+	/* A cgroup is a directory of the cgroup2 file system itself. */
+	if (!S_ISDIR(st.st_mode) || st.st_dev != top.st_dev)
+		return -ENOTDIR;
+	*id = st.st_ino;
+	return 0;
+}

@@ -126,4 +126,13 @@ void cgroup_map_reset(struct cgroup_map *m);
  */
 int cgroup_map_lookup(struct cgroup_map *m, uint64_t id, const char **path);
 
+/*
+ * The id of the cgroup at path (relative to mount, as cgroup_map_lookup
+ * gives it, "/" the root), for the `cgroup PATH` predicate's bytecode
+ * (INET_DIAG_BC_CGROUP_COND takes an id). Returns 0, -ENOENT (no such
+ * cgroup), -ENOTDIR (not a directory, or below another mount), or
+ * another negative errno from stat.
+ */
+int cgroup_path_id(const char *mount, const char *path, uint64_t *id);
+
 #endif

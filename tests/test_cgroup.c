@@ -379,6 +379,15 @@ static void test_map_tree(void **state)
 	assert_string_equal(path, "/a/b c");
 	assert_int_equal(cgroup_map_lookup(&m, root, &path), 0);
 	assert_string_equal(path, "/");
+	/* And back: a path to its id. */
+	uint64_t id;
+	assert_int_equal(cgroup_path_id(dir, "/a/b c", &id), 0);
+	assert_int_equal(id, bc);
+	assert_int_equal(cgroup_path_id(dir, "/", &id), 0);
+	assert_int_equal(id, root);
+	assert_int_equal(cgroup_path_id(dir, "/file", &id), -ENOTDIR);
+	assert_int_equal(cgroup_path_id(dir, "/link", &id), -ENOTDIR);
+	assert_int_equal(cgroup_path_id(dir, "/nope", &id), -ENOENT);
 
 	/* A directory made after the walk is found by the one rewalk. */
 	snprintf(p, sizeof(p), "%s/late", dir);
@@ -460,6 +469,9 @@ static void test_map_live(void **state)
 		lr = cgroup_map_lookup(&m, st.st_ino, &path);
 		if (lr == 0)
 			lr = strcmp(path, want) == 0 ? 0 : 1;
+		uint64_t id = 0;
+		if (lr == 0)
+			lr = cgroup_path_id(mount, want, &id) == 0 && id == st.st_ino ? 0 : 2;
 		cgroup_map_finish(&m);
 	}
 	rmdir(sub);
