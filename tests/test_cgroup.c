@@ -9,7 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 
 #include <cmocka.h>
 
@@ -427,10 +436,95 @@ static void test_map_tree(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+
+/*
+ * The cgroup id the kernel reports (INET_DIAG_CGROUP_ID) for the TCP
+ * listener whose inode is ino, from a sock_diag dump; 0 when not found.
+ */
+static uint64_t diag_cgroup_id(uint64_t ino)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return 0;
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.h = {.nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		      .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1},
+		.r = {.sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP,
+		      .idiag_states = 1u << 10 /* LISTEN */},
+	};
+	uint64_t id = 0;
+	static char buf[1 << 16] __attribute__((aligned(8)));
+	bool done = send(fd, &req, sizeof(req), 0) != (ssize_t)sizeof(req);
+	for (int rounds = 0; !done && rounds < 10000; rounds++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			struct inet_diag_msg *m = NLMSG_DATA(h);
+			if (m->idiag_inode != ino)
+				continue;
+			int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+			for (struct rtattr *a = (void *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+				if (a->rta_type == INET_DIAG_CGROUP_ID &&
+				    RTA_PAYLOAD(a) >= sizeof(uint64_t))
+					memcpy(&id, RTA_DATA(a), sizeof(id));
+			}
+		}
+	}
+	close(fd);
+	return id;
+}
+
+/*
+ * A child that joins the cgroup at dir, then listens on TCP (a socket
+ * takes its creator's cgroup) and reports the socket's inode; it waits
+ * to be killed.
+ */
+static pid_t listener_in(const char *dir, uint64_t *ino)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		char procs[PATH_MAX * 2];
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		int c = open(procs, O_WRONLY | O_CLOEXEC);
+		uint64_t got = 0;
+		if (c >= 0 && write(c, "0", 1) == 1) {
+			int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			struct sockaddr_in a = {.sin_family = AF_INET,
+						.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+			struct stat st;
+			if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+			    listen(s, 1) == 0 && fstat(s, &st) == 0)
+				got = st.st_ino;
+		}
+		if (write(p[1], &got, sizeof(got)) != sizeof(got))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	*ino = 0;
+	if (pid > 0 && read(p[0], ino, sizeof(*ino)) != sizeof(*ino))
+		*ino = 0;
+	close(p[0]);
+	return pid;
+}
+
 /*
  * The real cgroup2 tree, found from mountinfo: a cgroup made for the test
- * maps from its id (its inode, and the kernel's file handle of it) to its
- * path, and is removed afterwards.
+ * maps from its id (its inode, the kernel's file handle of it, and the
+ * INET_DIAG_CGROUP_ID of a socket made in it) to its path, and is removed
+ * afterwards.
  */
 static void test_map_live(void **state)
 {
@@ -474,8 +568,20 @@ static void test_map_live(void **state)
 			lr = cgroup_path_id(mount, want, &id) == 0 && id == st.st_ino ? 0 : 2;
 		cgroup_map_finish(&m);
 	}
+	/* What the kernel says of a socket made in that cgroup. */
+	uint64_t sock_ino = 0, kernel_id = 0;
+	pid_t child = r == 0 ? listener_in(sub, &sock_ino) : -1;
+	if (child > 0) {
+		if (sock_ino)
+			kernel_id = diag_cgroup_id(sock_ino);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
 	rmdir(sub);
 	rmdir(top);
+	assert_true(child > 0);
+	assert_true(sock_ino != 0);
+	assert_int_equal(kernel_id, st.st_ino);
 	assert_int_equal(r, 0);
 	assert_int_equal(sr, 0);
 	assert_int_equal(lr, 0);
