@@ -61,8 +61,6 @@ void netns_list_finish(struct netns_list *l)
 	for (size_t i = 0; i < l->len; i++) {
 		free(l->v[i].name);
 		free(l->v[i].path);
-		if (l->v[i].fd >= 0)
-			close(l->v[i].fd);
 	}
 	free(l->v);
 	for (size_t i = 0; i < l->nwarnings; i++)
@@ -116,7 +114,7 @@ static int add(struct netns_list *l, uint64_t dev, uint64_t ino, struct netns_en
 	if (fresh)
 		*slot = (void *)(uintptr_t)(l->len + 1);
 	*e = &l->v[l->len++];
-	**e = (struct netns_entry){.ino = ino, .dev = dev, .fd = -1};
+	**e = (struct netns_entry){.ino = ino, .dev = dev};
 	return 0;
 }
 
@@ -226,8 +224,8 @@ static int list_dir(DIR *d, char ***names, size_t *n)
 }
 
 /*
- * One file of run_netns: opened without blocking or following a link, and
- * kept open when it is a network namespace (a bind mount of nsfs).
+ * One file of run_netns: opened without blocking or following a link, to
+ * check that it is a network namespace (a bind mount of nsfs).
  */
 static int add_file(struct netns_list *l, const char *dir, int dfd, const char *name)
 {
@@ -243,20 +241,23 @@ static int add_file(struct netns_list *l, const char *dir, int dfd, const char *
 		close(fd);
 		return warn(l, dir, name, "not a network namespace");
 	}
+	close(fd);
 	struct netns_entry *e;
 	int r = add(l, st.st_dev, st.st_ino, &e);
-	if (r == 0 && !e->name) {
-		e->name = strdup(name);
-		if (!e->name)
-			r = -ENOMEM;
-	}
-	if (r == 0 && e->fd < 0 && !e->self) {
-		e->fd = fd;
-		fd = -1;
-	}
-	if (fd >= 0)
-		close(fd);
-	return r;
+	if (r < 0 || e->name)
+		return r; /* a second name of one namespace */
+	if (!(e->name = strdup(name)))
+		return -ENOMEM;
+	if (e->self)
+		return 0;
+	/* A name outlives any member process: enter through it. */
+	char *p = malloc(strlen(dir) + strlen(name) + 2);
+	if (!p)
+		return -ENOMEM;
+	sprintf(p, "%s/%s", dir, name);
+	free(e->path);
+	e->path = p;
+	return 0;
 }
 
 static int scan_run(struct netns_list *l, const char *dir)
@@ -337,13 +338,9 @@ int netns_list_scan(struct netns_list *l, const char *proc_root, const char *run
 
 int netns_entry_open(const struct netns_entry *e)
 {
-	int fd;
-	if (e->fd >= 0)
-		fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
-	else if (e->path)
-		fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	else
+	if (!e->path)
 		return -ENOENT;
+	int fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return errno == ESRCH ? -ENOENT : -errno;
 	/* The pid may have exited and its number gone to another process. */

@@ -39,8 +39,10 @@ struct netns_entry {
 	char *name;    /* its `ip netns` name (the first, sorted, if several), or NULL; owned */
 	int pid;       /* the lowest pid of a visible process in it, or 0 */
 	bool self;     /* the caller's own namespace */
-	int fd;        /* an open O_CLOEXEC descriptor of it (ip netns files), or -1; owned */
-	char *path;    /* else PROC_ROOT/PID/ns/net of the member pid; owned */
+	char *path;    /* where to open it; owned: RUN_NETNS/NAME when named, else
+	                  PROC_ROOT/PID/ns/net of the member pid (PROC_ROOT/self/ns/net
+	                  for the caller's own); no descriptor is kept, so thousands
+	                  of namespaces (a network node's routers) cost no file limit */
 };
 
 /*
@@ -59,7 +61,7 @@ struct netns_list {
 
 void netns_list_init(struct netns_list *l);
 
-/* Closes the descriptors and frees everything; NULL-safe. */
+/* Frees the entries and warnings; NULL-safe. */
 void netns_list_finish(struct netns_list *l);
 
 /*
@@ -80,8 +82,9 @@ int netns_list_scan(struct netns_list *l, const char *proc_root, const char *run
 const struct netns_entry *netns_list_find(const struct netns_list *l, uint64_t dev, uint64_t ino);
 
 /*
- * Opens the namespace of e afresh and checks it still is that namespace
- * (a member pid may have exited and its number been reused). Returns an
+ * Opens the namespace of e at its path, without blocking, and checks it
+ * still is that namespace (a member pid may have exited and its number
+ * been reused; a name may have been deleted and made again). Returns an
  * O_CLOEXEC descriptor the caller closes, or -ENOENT when it is gone.
  */
 int netns_entry_open(const struct netns_entry *e);

@@ -160,10 +160,8 @@ static void test_scan_fixture(void **state)
 	assert_string_equal(l.v[1].path, p);
 	assert_int_equal(l.v[2].ino, ino_b);
 	assert_int_equal(l.v[2].pid, 5);
-	for (size_t i = 0; i < l.len; i++) {
+	for (size_t i = 0; i < l.len; i++)
 		assert_null(l.v[i].name);
-		assert_int_equal(l.v[i].fd, -1);
-	}
 	assert_ptr_equal(netns_list_find(&l, dev_b, ino_b), &l.v[2]);
 	assert_null(netns_list_find(&l, dev_b, ino_b + 1000000));
 
@@ -403,7 +401,7 @@ static void check_run_in(const struct netns_list *lp, const struct live *s,
 	/* The caller never moved. */
 	ino_of("/proc/thread-self/ns/net", &dev, &ino);
 	assert_int_equal(ino, lp->v[0].ino);
-	/* Through the descriptor of a name with no process. */
+	/* Through the name of one with no process. */
 	in.sock = -1;
 	assert_int_equal(netns_run_in(orphan, look_inside, &in), 7);
 	assert_int_equal(in.ino, s->ino[2]);
@@ -455,19 +453,18 @@ static void test_scan_live(void **state)
 	assert_int_equal(count(&l, s->dev[0], s->ino[0], &e), 1);
 	assert_string_equal(e->name, "alias");
 	assert_int_equal(e->pid, s->pid[0]);
-	assert_true(e->fd >= 0);
+	assert_string_equal(e->path, s->alias);
 	/* Unnamed. */
 	assert_int_equal(count(&l, s->dev[1], s->ino[1], &e), 1);
 	assert_null(e->name);
 	assert_int_equal(e->pid, s->pid[1]);
-	assert_int_equal(e->fd, -1);
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)s->pid[1]);
 	assert_string_equal(e->path, p);
 	/* Named, without a process: only the bind mount holds it. */
 	assert_int_equal(count(&l, s->dev[2], s->ino[2], &e), 1);
 	assert_string_equal(e->name, "orphan");
 	assert_int_equal(e->pid, 0);
-	assert_true(e->fd >= 0);
+	assert_string_equal(e->path, s->orphan);
 	const struct netns_entry *orphan = e;
 	/* Two processes in one: the lowest pid is its member. */
 	assert_int_equal(count(&l, s->dev[3], s->ino[3], &e), 1);
@@ -494,6 +491,11 @@ static void test_scan_live(void **state)
 	struct inside in = {0, -1};
 	assert_int_equal(netns_run_in(e, look_inside, &in), -ENOENT);
 	assert_int_equal(in.sock, -1);
+	/* So can a name deleted since (ip netns del unmounts it; the file stays). */
+	assert_int_equal(umount2(s->orphan, MNT_DETACH), 0);
+	s->orphan_mounted = false;
+	assert_int_equal(netns_entry_open(orphan), -ENOENT);
+	assert_int_equal(netns_run_in(orphan, look_inside, &in), -ENOENT);
 	netns_list_finish(&l);
 
 	/* And the next scan lists it no more. */
