@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cgroup.h"
 #include "escape.h"
 
 int netns_open(const char *spec)
@@ -383,4 +384,21 @@ int netns_run_in(const struct netns_entry *e, int (*fn)(void *), void *arg)
 		err = pthread_join(t, NULL);
 	close(r.fd);
 	return err ? -err : r.ret;
+}
+
+void netns_label(const struct netns_entry *e, const char *proc_root, char out[NETNS_LABEL_MAX])
+{
+	_Static_assert((int)NETNS_LABEL_MAX >= (int)CGROUP_NAME_MAX, "a cgroup name fits a label");
+	if (e->name && strlen(e->name) < NETNS_LABEL_MAX) {
+		strcpy(out, e->name);
+		return;
+	}
+	if (e->self) {
+		strcpy(out, "host");
+		return;
+	}
+	/* A process that exited since the scan leaves the inode. */
+	if (e->pid > 0 && cgroup_name_pid(proc_root, e->pid, out) > 0)
+		return;
+	snprintf(out, NETNS_LABEL_MAX, "netns:[%llu]", (unsigned long long)e->ino);
 }

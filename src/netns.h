@@ -102,4 +102,16 @@ int netns_entry_open(const struct netns_entry *e);
  */
 int netns_run_in(const struct netns_entry *e, int (*fn)(void *), void *arg);
 
+/* The longest label netns_label writes, its NUL included. */
+enum { NETNS_LABEL_MAX = 256 };
+
+/*
+ * The name the Netns column shows for e: its `ip netns` name; else, for
+ * the caller's own, "host"; else the container or unit of its member
+ * process (cgroup_name_pid under proc_root: "docker:ID12", "pod:UID",
+ * "nginx.service"); else "netns:[INODE]". Written NUL terminated to out;
+ * the bytes of a name are as found, and the caller escapes them.
+ */
+void netns_label(const struct netns_entry *e, const char *proc_root, char out[NETNS_LABEL_MAX]);
+
 #endif

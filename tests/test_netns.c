@@ -106,6 +106,17 @@ static void build_fixture(const char *root)
 	make_file(p);
 	snprintf(p, sizeof(p), "%s/proc/self", root);
 	assert_int_equal(symlink("9", p), 0);
+	/* Pid 1 runs in a Docker container, 12 (same namespace) in a unit. */
+	snprintf(p, sizeof(p), "%s/proc/1/cgroup", root);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("0::/system.slice/docker-0123456789abcdef0123456789abcdef.scope\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/proc/12/cgroup", root);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("0::/system.slice/nginx.service\n", f);
+	fclose(f);
 	snprintf(p, sizeof(p), "%s/run/stale", root);
 	make_file(p);
 	snprintf(p, sizeof(p), "%s/run/bad\x1bname", root);
@@ -163,6 +174,16 @@ static void test_scan_fixture(void **state)
 	for (size_t i = 0; i < l.len; i++)
 		assert_null(l.v[i].name);
 	assert_ptr_equal(netns_list_find(&l, dev_b, ino_b), &l.v[2]);
+
+	/* Labels: the caller's is host, a container by its first process, else the inode. */
+	char label[NETNS_LABEL_MAX];
+	netns_label(&l.v[0], proc, label);
+	assert_string_equal(label, "host");
+	netns_label(&l.v[1], proc, label);
+	assert_string_equal(label, "docker:0123456789ab");
+	netns_label(&l.v[2], proc, label);
+	snprintf(p, sizeof(p), "netns:[%llu]", (unsigned long long)ino_b);
+	assert_string_equal(label, p);
 	assert_null(netns_list_find(&l, dev_b, ino_b + 1000000));
 
 	/* One warning per file that is not a namespace, names escaped. */
@@ -454,6 +475,11 @@ static void test_scan_live(void **state)
 	assert_string_equal(e->name, "alias");
 	assert_int_equal(e->pid, s->pid[0]);
 	assert_string_equal(e->path, s->alias);
+	char label[NETNS_LABEL_MAX];
+	netns_label(e, "/proc", label);
+	assert_string_equal(label, "alias");
+	netns_label(&l.v[0], "/proc", label);
+	assert_string_equal(label, "host");
 	/* Unnamed. */
 	assert_int_equal(count(&l, s->dev[1], s->ino[1], &e), 1);
 	assert_null(e->name);
