@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -532,7 +533,32 @@ static void test_scan_live(void **state)
 	netns_list_finish(&l);
 }
 
-/* `ip netns add`: the real /run/netns, named and with no process. */
+/*
+ * As nobody: the scan still works, silently without the namespaces of
+ * others' processes, the names under /run/netns are still listed, and
+ * entering one is refused. Returns a bit per broken promise, 0 if none.
+ */
+static int scan_unprivileged(const struct live *s, uint64_t dev, uint64_t ino)
+{
+	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+		return 1;
+	struct netns_list l;
+	netns_list_init(&l);
+	int bad = 0;
+	if (netns_list_scan(&l, "/proc", "/run/netns") != 0 || l.len == 0 || !l.v[0].self)
+		bad |= 2;
+	const struct netns_entry *e;
+	if (count(&l, dev, ino, &e) != 1 || !e->name || strcmp(e->name, s->ipname) != 0)
+		bad |= 4;
+	else if (netns_run_in(e, note_thread, &(pthread_t){0}) != -EPERM)
+		bad |= 8;
+	if (count(&l, s->dev[1], s->ino[1], &e) != 0)
+		bad |= 16;
+	netns_list_finish(&l);
+	return bad;
+}
+
+/* `ip netns add`: the real /run/netns, named and with no process, seen by root and not. */
 static void test_ip_netns(void **state)
 {
 	struct live *s = *state;
@@ -566,6 +592,14 @@ static void test_ip_netns(void **state)
 	assert_int_equal(st.st_ino, ino);
 	close(fd);
 	netns_list_finish(&l);
+
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(scan_unprivileged(s, dev, ino));
+	int status = -1;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int main(void)
