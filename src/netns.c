@@ -252,10 +252,9 @@ static int add_file(struct netns_list *l, const char *dir, int dfd, const char *
 	if (e->self)
 		return 0;
 	/* A name outlives any member process: enter through it. */
-	char *p = malloc(strlen(dir) + strlen(name) + 2);
+	char *p = path_of(dir, name);
 	if (!p)
 		return -ENOMEM;
-	sprintf(p, "%s/%s", dir, name);
 	free(e->path);
 	e->path = p;
 	return 0;
