@@ -14,11 +14,13 @@
 /* Parses a NULL-terminated argv; returns options_parse's result. */
 static int parse(struct options *o, char *err, const char *const *args)
 {
-	char *argv[64];
+	char *argv[256];
 	int argc = 0;
 	argv[argc++] = "sockstat";
-	for (; *args; args++)
+	for (; *args; args++) {
+		assert_true(argc < (int)(sizeof(argv) / sizeof(argv[0])) - 1);
 		argv[argc++] = (char *)*args;
+	}
 	argv[argc] = NULL;
 	return options_parse(o, argc, argv, err, 256);
 }
