@@ -18,11 +18,18 @@ real binary in a private network namespace holding the standard population
 import os
 import pwd
 import socket
+import subprocess
+import sys
 import time
 
 import netns
 
 HINT = "Try 'sockstat --help' for more information."
+
+# Whether the run asks the owners scan for argv[0] when the filter needs it
+# (owners_set_argv0(owners, filter_needs_argv0(filter)) where the scan is
+# set up). Until then the long --command check is reported as not run.
+ARGV0_WIRED = False
 
 
 def table(ck, what, *args):
@@ -181,6 +188,41 @@ def check_holders(ck, pop):
     ck.eq([r.local for r in rows], [three["local"]], "-P does not stop --command")
 
 
+LONG = "a-very-long-command-name"  # 24 bytes: the kernel keeps 15
+
+HELPER = r"""
+import ctypes, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 41600))
+s.listen(4)
+ctypes.CDLL(None).prctl(15, ctypes.c_char_p(sys.argv[1].encode()), 0, 0, 0)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def check_long_command(ck):
+    ck.begin("--command longer than the kernel's comm")
+    p = subprocess.Popen([LONG, "-c", HELPER, LONG], executable=sys.executable,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        ck.eq(p.stdout.readline(), b"ready\n", "the helper listens")
+        ck.eq(netns.read_comm(p.pid), LONG[:15].encode(), "the kernel cut its comm")
+        rows = table(ck, "--command 15 bytes", "-tlnH", "--command", LONG[:15])
+        ck.eq([r.local for r in rows], ["127.0.0.1:41600"], "the comm itself matches")
+        rows = table(ck, "--command other", "-tlnH", "--command", LONG[:15] + "x-other")
+        ck.eq(rows, [], "a long name whose argv[0] differs does not match")
+        if not ARGV0_WIRED:
+            print("   not run: the long name itself (the owners scan does not read argv[0] yet)")
+            return
+        rows = table(ck, "--command long", "-tlnH", "--command", LONG)
+        ck.eq([r.local for r in rows], ["127.0.0.1:41600"],
+              "a long name matches by comm prefix and argv[0]", rows=rows)
+    finally:
+        p.kill()
+        p.wait()
+
+
 def check_messages(ck):
     ck.begin("usage messages")
     for args, first in (
@@ -231,6 +273,7 @@ def main(ck):
     check_convenience(ck, pop)
     check_users(ck, pop)
     check_holders(ck, pop)
+    check_long_command(ck)
     check_messages(ck)
     check_hostile(ck)
 
