@@ -621,10 +621,18 @@ static size_t bad_operator_len(const char *s, size_t len)
 	return n;
 }
 
-/* Fails on an operand t that starts with a bad operator; 0 otherwise. */
+/*
+ * Fails on an operand t that starts with a bad operator; 0 otherwise. An
+ * empty operand stands before operator characters ("src !x", "dport = <1"):
+ * those are the operator at fault.
+ */
 static int check_operator(struct parser *p, const struct token *t)
 {
-	size_t n = bad_operator_len(p->words[t->word] + t->off, t->len);
+	const char *s = p->words[t->word] + t->off;
+	size_t n = bad_operator_len(s, t->len);
+	if (t->len == 0)
+		while (s[n] && is_opchar(s[n]) && s[n] != '(' && s[n] != ')')
+			n++;
 	if (!n)
 		return 0;
 	struct token op = *t;

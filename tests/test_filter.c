@@ -415,6 +415,8 @@ static void test_errors(void **state)
 		{{"sport =~ 22"}, 0, 7, "~", "bad operator '~'"},
 		{{"dst ^ 1.2.3.4"}, 0, 4, "^", "bad operator '^'"},
 		{{"sport = -1"}, 0, 8, "-1", "bad port '-1'"},
+		{{"src !x"}, 0, 4, "!", "bad operator '!'"},
+		{{"dport = <=1"}, 0, 8, "<=", "bad operator '<='"},
 		{{"src [::1"}, 0, 4, "[::1", "bad address"},
 		{{"src [::1]x"}, 0, 4, "[::1]x", "bad address"},
 		{{"src ::g"}, 0, 4, "::g", "bad"},
