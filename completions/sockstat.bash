@@ -9,6 +9,9 @@
 _sockstat_states='established syn-sent syn-recv fin-wait-1 fin-wait-2
 	time-wait closed close-wait last-ack listening closing
 	all connected synchronized bucket big'
+# The netstat spellings, as the State column prints them; accepted too.
+_sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
+	TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING UNCONN'
 
 _sockstat_long='--tcp --udp --raw --unix --packet --ipv4 --ipv6 --family=
 	--all --listening --net= --source= --numeric --resolve --processes
@@ -19,8 +22,9 @@ _sockstat_long='--tcp --udp --raw --unix --packet --ipv4 --ipv6 --family=
 _sockstat_short='-t -u -w -x -0 -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
 	-s -H -j -h -V'
 
-# The words a FILTER may start with or continue with.
-_sockstat_filter_words='state exclude sport dport src dst and or not'
+# The words a FILTER expression may start with; after an expression, the
+# operators may follow too, and after an operator, a 'not'.
+_sockstat_predicates='state exclude sport dport src dst'
 
 # Adds the words of $2 that start with $1 to COMPREPLY, each prefixed by $3.
 _sockstat_add()
@@ -66,7 +70,7 @@ _sockstat_value()
 		_sockstat_add "$cur" 'table json ndjson'
 		;;
 	--state)
-		_sockstat_add "$cur" "$_sockstat_states"
+		_sockstat_add "$cur" "$_sockstat_states $_sockstat_netstat_states"
 		;;
 	--user)
 		local IFS=$'\n'
@@ -87,6 +91,64 @@ _sockstat_value()
 		;;
 	esac
 	return 0
+}
+
+# The FILTER word before the cursor, in _sockstat_last ('' when the cursor
+# is at the FILTER's first word): the words before it less the options and
+# their values.
+_sockstat_last_filter_word()
+{
+	_sockstat_last=''
+	local i w skip=0
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if ((skip)); then
+			skip=0
+			continue
+		fi
+		case $w in
+		=)
+			# "--opt=val" split by COMP_WORDBREAKS; else the filter's '='.
+			if [[ ${COMP_WORDS[i - 1]} == --* ]]; then
+				skip=1
+			else
+				_sockstat_last=$w
+			fi
+			;;
+		--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+			# Its value is the next word, or the one after an '='.
+			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
+			;;
+		-?*)
+			[[ $w =~ ^-[^-]*[fN]$ ]] && skip=1
+			;;
+		*)
+			_sockstat_last=$w
+			;;
+		esac
+	done
+}
+
+# Completes a FILTER word.
+_sockstat_filter()
+{
+	local cur=$1
+	_sockstat_last_filter_word
+	case $_sockstat_last in
+	'')
+		# An operator cannot start a filter.
+		_sockstat_add "$cur" "$_sockstat_predicates"
+		;;
+	and|or|not|'&&'|'||'|'!'|'(')
+		_sockstat_add "$cur" "$_sockstat_predicates not"
+		;;
+	sport|dport|src|dst|=|==|'!='|'<'|'>'|'<='|'>='|eq|ne|neq|lt|gt|le|ge|leq|geq)
+		# An address or a port: nothing to offer.
+		;;
+	*)
+		_sockstat_add "$cur" "$_sockstat_predicates and or not"
+		;;
+	esac
 }
 
 _sockstat()
@@ -134,7 +196,7 @@ _sockstat()
 
 	# In the FILTER, a state follows "state" and "exclude".
 	if [[ $prev == state || $prev == exclude ]]; then
-		_sockstat_add "$cur" "$_sockstat_states"
+		_sockstat_add "$cur" "$_sockstat_states $_sockstat_netstat_states"
 		return 0
 	fi
 
@@ -150,7 +212,7 @@ _sockstat()
 		_sockstat_add "$cur" "$_sockstat_short"
 		;;
 	*)
-		_sockstat_add "$cur" "$_sockstat_filter_words"
+		_sockstat_filter "$cur"
 		;;
 	esac
 	return 0

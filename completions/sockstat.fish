@@ -2,6 +2,8 @@
 # "sockstat --help"; tests/docs/options.sh checks that it is.
 
 set -l sockstat_states established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait last-ack listening closing all connected synchronized bucket big
+# The netstat spellings, as the State column prints them; accepted too.
+set -a sockstat_states ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING UNCONN
 
 # Namespace names under /run/netns; a path is completed as a file.
 function __sockstat_netns
@@ -16,6 +18,45 @@ function __sockstat_families
     set -l head (string replace -r '[^,]*$' '' -- $tok)
     for f in inet inet6 unix packet
         echo $head$f
+    end
+end
+
+# The FILTER word before the cursor (nothing at the FILTER's first word):
+# the words before it less the options and their values.
+function __sockstat_last_filter_word
+    set -l words (commandline -opc)
+    set -l skip 0
+    set -l last
+    for w in $words[2..-1]
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case --family --net --source --format --state --user --pid --command --port
+                set skip 1
+            case '--*'
+            case '-?*'
+                string match -qr -- '^-[^-]*[fN]$' $w; and set skip 1
+            case '*'
+                set last $w
+        end
+    end
+    echo -- $last
+end
+
+# What kind of FILTER word may come next: first, after-operator, operand or next.
+function __sockstat_filter_place
+    set -l last (__sockstat_last_filter_word)
+    switch "$last"
+        case ''
+            echo first
+        case and or not '&&' '||' '!' '('
+            echo operator
+        case sport dport src dst state exclude '=' '==' '!=' '<' '>' '<=' '>=' eq ne neq lt gt le ge leq geq
+            echo operand
+        case '*'
+            echo next
     end
 end
 
@@ -60,4 +101,7 @@ complete -c sockstat -s V -l version -d 'show the version and exit'
 
 # The trailing FILTER: ss's keywords, and states after state/exclude.
 complete -c sockstat -n __sockstat_after_state_word -x -a "$sockstat_states" -d 'socket state'
-complete -c sockstat -n 'not __sockstat_after_state_word' -f -a 'state exclude sport dport src dst and or not' -d 'filter keyword'
+complete -c sockstat -n 'contains -- (__sockstat_filter_place) first operator next' -f -a 'state exclude sport dport src dst' -d 'filter keyword'
+complete -c sockstat -n 'contains -- (__sockstat_filter_place) operator next' -f -a not -d 'filter operator'
+complete -c sockstat -n 'test (__sockstat_filter_place) = next' -f -a 'and or' -d 'filter operator'
+complete -c sockstat -n 'test (__sockstat_filter_place) = operand' -f

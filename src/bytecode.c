@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdlib.h>
 #include <linux/inet_diag.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,7 +55,18 @@ static int cond_family(const struct fnode *n, int family, int *alen)
 	return n->family;
 }
 
-static enum klass leaf_class(const struct fnode *n, int family)
+/* Bytes of code for a leaf the kernel can decide. */
+static size_t leaf_size(const struct fnode *n, int family)
+{
+	int alen;
+	if (n->kind == FN_PORT)
+		return 2 * sizeof(struct inet_diag_bc_op);
+	cond_family(n, family, &alen);
+	return sizeof(struct cond_op) + (size_t)alen;
+}
+
+/* Classifies a leaf; super asks for an over-approximation (else an under one). */
+static enum klass leaf_class(const struct fnode *n, int family, bool super)
 {
 	switch (n->kind) {
 	case FN_HOST:
@@ -77,179 +89,238 @@ static enum klass leaf_class(const struct fnode *n, int family)
 		/* Never true for an inet socket: exact, not an approximation. */
 		return K_FALSE;
 	}
-	return K_TRUE;
+	/* The holders are not the kernel's to judge: approximate. */
+	return super ? K_TRUE : K_FALSE;
 }
 
-/* Classifies n; super asks for an over-approximation (else an under one). */
-static enum klass classify(const struct fnode *n, int family, bool super)
-{
-	enum klass a, b;
-	switch (n->kind) {
-	case FN_AND:
-		a = classify(n->a, family, super);
-		b = classify(n->b, family, super);
-		if (a == K_FALSE || b == K_FALSE)
-			return K_FALSE;
-		return a == K_TRUE && b == K_TRUE ? K_TRUE : K_CODE;
-	case FN_OR:
-		a = classify(n->a, family, super);
-		b = classify(n->b, family, super);
-		if (a == K_TRUE || b == K_TRUE)
-			return K_TRUE;
-		return a == K_FALSE && b == K_FALSE ? K_FALSE : K_CODE;
-	case FN_NOT:
-		a = classify(n->a, family, !super);
-		return a == K_TRUE ? K_FALSE : a == K_FALSE ? K_TRUE : K_CODE;
-	default:
-		return leaf_class(n, family);
-	}
-}
-
-/* Bytes of code for n, which classify() found to be K_CODE. */
-static size_t code_size(const struct fnode *n, int family, bool super)
-{
-	int alen;
-	switch (n->kind) {
-	case FN_AND: {
-		size_t s = 0;
-		if (classify(n->a, family, super) == K_CODE)
-			s += code_size(n->a, family, super);
-		if (classify(n->b, family, super) == K_CODE)
-			s += code_size(n->b, family, super);
-		return s;
-	}
-	case FN_OR: {
-		enum klass a = classify(n->a, family, super);
-		enum klass b = classify(n->b, family, super);
-		if (a == K_FALSE)
-			return code_size(n->b, family, super);
-		if (b == K_FALSE)
-			return code_size(n->a, family, super);
-		return code_size(n->a, family, super) + sizeof(struct inet_diag_bc_op) +
-		       code_size(n->b, family, super);
-	}
-	case FN_NOT:
-		return code_size(n->a, family, !super) + sizeof(struct inet_diag_bc_op);
-	case FN_HOST:
-		cond_family(n, family, &alen);
-		return sizeof(struct cond_op) + (size_t)alen;
-	case FN_PORT:
-		return 2 * sizeof(struct inet_diag_bc_op);
-	}
-	return 0;
-}
-
-struct emit {
-	unsigned char *buf;
+/*
+ * One compilation. Every node is reached once, with one sense (super or
+ * not, from the number of `not`s above it), so its class and code size
+ * are computed once, into tables indexed by node id, and the emitter
+ * reads them: the work is linear in the size of the tree.
+ */
+struct compile {
 	int family;
+	uint8_t *klass;               /* enum klass, by node id */
+	size_t *size;                 /* bytes of code of a K_CODE node, by id */
+	const struct fnode **stack;   /* and/or chains being annotated */
+	size_t top;
+	size_t *visits;               /* counts nodes annotated, for the tests */
+	unsigned char *buf;
 };
 
-static void put_op(struct emit *e, size_t pos, unsigned code, size_t len, size_t fail)
+static void annotate(struct compile *c, const struct fnode *n, bool super);
+
+/* Class and size of an and/or node whose operands are annotated. */
+static void combine(struct compile *c, const struct fnode *n)
+{
+	enum klass a = c->klass[n->a->id], b = c->klass[n->b->id];
+	size_t sa = a == K_CODE ? c->size[n->a->id] : 0;
+	size_t sb = b == K_CODE ? c->size[n->b->id] : 0;
+	enum klass k;
+	size_t size = sa + sb;
+	if (n->kind == FN_AND) {
+		k = a == K_FALSE || b == K_FALSE ? K_FALSE
+		    : a == K_TRUE && b == K_TRUE ? K_TRUE : K_CODE;
+	} else {
+		k = a == K_TRUE || b == K_TRUE ? K_TRUE
+		    : a == K_FALSE && b == K_FALSE ? K_FALSE : K_CODE;
+		/* Both to run: a true a jumps over b. */
+		if (a == K_CODE && b == K_CODE)
+			size += sizeof(struct inet_diag_bc_op);
+	}
+	c->klass[n->id] = (uint8_t)k;
+	c->size[n->id] = size;
+}
+
+/* A `not` or a leaf. */
+static void annotate_unary(struct compile *c, const struct fnode *n, bool super)
+{
+	if (c->visits)
+		++*c->visits;
+	if (n->kind != FN_NOT) {
+		enum klass k = leaf_class(n, c->family, super);
+		c->klass[n->id] = (uint8_t)k;
+		c->size[n->id] = k == K_CODE ? leaf_size(n, c->family) : 0;
+		return;
+	}
+	annotate(c, n->a, !super);
+	enum klass a = c->klass[n->a->id];
+	c->klass[n->id] = (uint8_t)(a == K_TRUE ? K_FALSE : a == K_FALSE ? K_TRUE : K_CODE);
+	c->size[n->id] = a == K_CODE ? c->size[n->a->id] + sizeof(struct inet_diag_bc_op) : 0;
+}
+
+/*
+ * Annotates n's subtree. The parser grows and/or chains on their left
+ * operand, so that spine is walked in a loop and kept on c->stack; only
+ * right operands and `not` recurse, as deep as the filter nests.
+ */
+static void annotate(struct compile *c, const struct fnode *n, bool super)
+{
+	size_t base = c->top;
+	while (n->kind == FN_AND || n->kind == FN_OR) {
+		c->stack[c->top++] = n;
+		n = n->a;
+	}
+	annotate_unary(c, n, super);
+	while (c->top > base) {
+		const struct fnode *m = c->stack[--c->top];
+		if (c->visits)
+			++*c->visits;
+		annotate(c, m->b, super);
+		combine(c, m);
+	}
+}
+
+static void put_op(struct compile *c, size_t pos, unsigned code, size_t len, size_t fail)
 {
 	struct inet_diag_bc_op op = {
 		.code = (unsigned char)code,
 		.yes = (unsigned char)len,
 		.no = (unsigned short)(fail - pos),
 	};
-	memcpy(e->buf + pos, &op, sizeof(op));
+	memcpy(c->buf + pos, &op, sizeof(op));
 }
 
-/* Writes n's code at pos; a false result jumps to fail. Returns the end. */
-static size_t gen(struct emit *e, const struct fnode *n, bool super, size_t pos, size_t fail)
+/* Writes a leaf's op at pos; a false result jumps to fail. */
+static void gen_leaf(struct compile *c, const struct fnode *n, size_t pos, size_t fail)
 {
-	const int fam = e->family;
-	switch (n->kind) {
-	case FN_AND:
-		if (classify(n->a, fam, super) == K_CODE)
-			pos = gen(e, n->a, super, pos, fail);
-		if (classify(n->b, fam, super) == K_CODE)
-			pos = gen(e, n->b, super, pos, fail);
-		return pos;
-	case FN_OR: {
-		enum klass a = classify(n->a, fam, super);
-		enum klass b = classify(n->b, fam, super);
-		if (a == K_FALSE)
-			return gen(e, n->b, super, pos, fail);
-		if (b == K_FALSE)
-			return gen(e, n->a, super, pos, fail);
-		/* a true: jump over b; a false: try b. */
-		size_t jmp = pos + code_size(n->a, fam, super);
-		size_t bstart = jmp + sizeof(struct inet_diag_bc_op);
-		size_t end = bstart + code_size(n->b, fam, super);
-		gen(e, n->a, super, pos, bstart);
-		put_op(e, jmp, INET_DIAG_BC_JMP, sizeof(struct inet_diag_bc_op), end);
-		return gen(e, n->b, super, bstart, fail);
-	}
-	case FN_NOT: {
-		/* a true: reach the JMP and fail; a false: skip past it. */
-		size_t jmp = pos + code_size(n->a, fam, !super);
-		size_t end = jmp + sizeof(struct inet_diag_bc_op);
-		gen(e, n->a, !super, pos, end);
-		put_op(e, jmp, INET_DIAG_BC_JMP, sizeof(struct inet_diag_bc_op), fail);
-		return end;
-	}
-	case FN_HOST: {
+	size_t len = leaf_size(n, c->family);
+	bool local = n->side == FSIDE_LOCAL;
+	if (n->kind == FN_HOST) {
 		int alen;
-		int cfam = cond_family(n, fam, &alen);
-		size_t len = sizeof(struct cond_op) + (size_t)alen;
-		unsigned code = n->side == FSIDE_LOCAL ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND;
-		put_op(e, pos, code, len, fail);
-		struct inet_diag_hostcond c = {
-			.family = (unsigned char)cfam,
-			.prefix_len = alen ? n->prefix_len : 0,
-			.port = n->port,
-		};
-		memcpy(e->buf + pos + sizeof(struct inet_diag_bc_op), &c, sizeof(c));
-		memcpy(e->buf + pos + sizeof(struct cond_op), n->addr, (size_t)alen);
-		return pos + len;
+		int cfam = cond_family(n, c->family, &alen);
+		put_op(c, pos, local ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND, len, fail);
+		/* Zeroed whole: the padding after prefix_len goes to the kernel too. */
+		struct inet_diag_hostcond hc;
+		memset(&hc, 0, sizeof(hc));
+		hc.family = (unsigned char)cfam;
+		hc.prefix_len = alen ? n->prefix_len : 0;
+		hc.port = n->port;
+		memcpy(c->buf + pos + sizeof(struct inet_diag_bc_op), &hc, sizeof(hc));
+		memcpy(c->buf + pos + sizeof(struct cond_op), n->addr, (size_t)alen);
+		return;
 	}
-	case FN_PORT: {
-		/* The kernel has only >= and <=: x < p is x <= p-1, x > p is x >= p+1. */
-		bool local = n->side == FSIDE_LOCAL;
-		unsigned code;
-		int bound = n->port;
-		switch (n->op) {
-		case FOP_LT: bound--; /* fall through */
-		case FOP_LE: code = local ? INET_DIAG_BC_S_LE : INET_DIAG_BC_D_LE; break;
-		case FOP_GT: bound++; /* fall through */
-		default: code = local ? INET_DIAG_BC_S_GE : INET_DIAG_BC_D_GE; break;
-		}
-		size_t len = 2 * sizeof(struct inet_diag_bc_op);
-		put_op(e, pos, code, len, fail);
-		struct inet_diag_bc_op arg = {.no = (unsigned short)bound};
-		memcpy(e->buf + pos + sizeof(struct inet_diag_bc_op), &arg, sizeof(arg));
-		return pos + len;
+	/* The kernel has only >= and <=: x < p is x <= p-1, x > p is x >= p+1. */
+	unsigned code;
+	int bound = n->port;
+	switch (n->op) {
+	case FOP_LT: bound--; /* fall through */
+	case FOP_LE: code = local ? INET_DIAG_BC_S_LE : INET_DIAG_BC_D_LE; break;
+	case FOP_GT: bound++; /* fall through */
+	default: code = local ? INET_DIAG_BC_S_GE : INET_DIAG_BC_D_GE; break;
 	}
-	}
-	return pos;
+	put_op(c, pos, code, len, fail);
+	struct inet_diag_bc_op arg = {.no = (unsigned short)bound};
+	memcpy(c->buf + pos + sizeof(struct inet_diag_bc_op), &arg, sizeof(arg));
 }
 
-int filter_bytecode(const struct filter *f, int family, void *buf, size_t size)
+/*
+ * Writes the code of n (a K_CODE node) at pos; a false result jumps to
+ * fail. Every position follows from the sizes, so the left spine is
+ * walked in a loop, as in annotate.
+ */
+static void gen(struct compile *c, const struct fnode *n, size_t pos, size_t fail)
+{
+	for (;;) {
+		enum klass a = K_TRUE, b = K_TRUE;
+		if (n->kind == FN_AND || n->kind == FN_OR) {
+			a = c->klass[n->a->id];
+			b = c->klass[n->b->id];
+		}
+		switch (n->kind) {
+		case FN_AND: {
+			size_t mid = pos + (a == K_CODE ? c->size[n->a->id] : 0);
+			if (b == K_CODE)
+				gen(c, n->b, mid, fail);
+			if (a != K_CODE)
+				return;
+			n = n->a;
+			break;
+		}
+		case FN_OR: {
+			if (a == K_FALSE || b == K_FALSE) {
+				n = a == K_FALSE ? n->b : n->a;
+				break;
+			}
+			/* a true: jump over b; a false: try b. */
+			size_t jmp = pos + c->size[n->a->id];
+			size_t bstart = jmp + sizeof(struct inet_diag_bc_op);
+			size_t end = bstart + c->size[n->b->id];
+			put_op(c, jmp, INET_DIAG_BC_JMP, sizeof(struct inet_diag_bc_op), end);
+			gen(c, n->b, bstart, fail);
+			n = n->a;
+			fail = bstart;
+			break;
+		}
+		case FN_NOT: {
+			/* a true: reach the JMP and fail; a false: skip past it. */
+			size_t jmp = pos + c->size[n->a->id];
+			size_t end = jmp + sizeof(struct inet_diag_bc_op);
+			put_op(c, jmp, INET_DIAG_BC_JMP, sizeof(struct inet_diag_bc_op), fail);
+			n = n->a;
+			fail = end;
+			break;
+		}
+		default:
+			gen_leaf(c, n, pos, fail);
+			return;
+		}
+	}
+}
+
+int filter_bytecode_counted(const struct filter *f, int family, void *buf, size_t size,
+			    size_t *visits)
 {
 	if (!f || !f->root || (family != AF_INET && family != AF_INET6))
 		return 0;
-	enum klass k = classify(f->root, family, true);
+	size_t n = f->nnodes;
+	struct compile c = {
+		.family = family,
+		.klass = malloc(n),
+		.size = malloc(n * sizeof(size_t)),
+		.stack = malloc(n * sizeof(*c.stack)),
+		.visits = visits,
+		.buf = buf,
+	};
+	int rc = 0;
+	/* Without memory nothing is pushed down: still a correct superset. */
+	if (!c.klass || !c.size || !c.stack)
+		goto out;
+	annotate(&c, f->root, true);
+	enum klass k = c.klass[f->root->id];
+	size_t total = c.size[f->root->id];
 	if (k == K_TRUE)
-		return 0;
+		goto out;
 	if (k == K_FALSE) {
 		/* One JMP past the end: the kernel rejects every socket. */
-		if (size < sizeof(struct inet_diag_bc_op))
-			return -ENOSPC;
-		struct emit e = {buf, family};
-		put_op(&e, 0, INET_DIAG_BC_JMP, sizeof(struct inet_diag_bc_op),
-		       2 * sizeof(struct inet_diag_bc_op));
-		return (int)sizeof(struct inet_diag_bc_op);
+		total = sizeof(struct inet_diag_bc_op);
+		rc = -ENOSPC;
+		if (size >= total) {
+			put_op(&c, 0, INET_DIAG_BC_JMP, total, 2 * total);
+			rc = (int)total;
+		}
+		goto out;
 	}
-	size_t total = code_size(f->root, family, true);
 	/*
 	 * A program whose jumps do not fit in 16 bits cannot be sent; asking
 	 * the kernel for everything is still a correct superset.
 	 */
 	if (total + sizeof(struct inet_diag_bc_op) > MAX_JUMP)
-		return 0;
+		goto out;
+	rc = -ENOSPC;
 	if (total > size)
-		return -ENOSPC;
-	struct emit e = {buf, family};
-	gen(&e, f->root, true, 0, total + sizeof(struct inet_diag_bc_op));
-	return (int)total;
+		goto out;
+	gen(&c, f->root, 0, total + sizeof(struct inet_diag_bc_op));
+	rc = (int)total;
+out:
+	free(c.klass);
+	free(c.size);
+	free(c.stack);
+	return rc;
+}
+
+int filter_bytecode(const struct filter *f, int family, void *buf, size_t size)
+{
+	return filter_bytecode_counted(f, family, buf, size, NULL);
 }

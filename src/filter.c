@@ -1,6 +1,7 @@
 #include "filter.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include "filter_impl.h"
 #include "names.h"
+#include "owners.h"
 
 /*
  * The lexer works on the caller's words in place: a filter may arrive as
@@ -248,26 +250,38 @@ static const char *shown(struct parser *p, const struct token *t, char *tmp, siz
 	return tmp;
 }
 
-static struct fnode *new_node(struct parser *p, enum fnode_kind kind)
+static struct fnode *node_alloc(struct filter *f, enum fnode_kind kind)
 {
-	struct fnode *n = arena_alloc(&p->f->arena, sizeof(*n));
+	struct fnode *n = arena_alloc(&f->arena, sizeof(*n));
 	if (!n)
 		return NULL;
 	memset(n, 0, sizeof(*n));
 	n->kind = kind;
 	n->port = -1;
+	n->id = f->nnodes++;
 	return n;
 }
 
-static struct fnode *new_pair(struct parser *p, enum fnode_kind kind, struct fnode *a,
-			      struct fnode *b)
+static struct fnode *pair_alloc(struct filter *f, enum fnode_kind kind, struct fnode *a,
+				struct fnode *b)
 {
-	struct fnode *n = new_node(p, kind);
+	struct fnode *n = node_alloc(f, kind);
 	if (n) {
 		n->a = a;
 		n->b = b;
 	}
 	return n;
+}
+
+static struct fnode *new_node(struct parser *p, enum fnode_kind kind)
+{
+	return node_alloc(p->f, kind);
+}
+
+static struct fnode *new_pair(struct parser *p, enum fnode_kind kind, struct fnode *a,
+			      struct fnode *b)
+{
+	return pair_alloc(p->f, kind, a, b);
 }
 
 /* ---- states ---- */
@@ -322,6 +336,24 @@ static bool state_eq(const char *s, size_t len, const char *name)
 	return true;
 }
 
+/* The mask of the len bytes at s as a state name or group; 0 when none. */
+static uint32_t state_lookup(const char *s, size_t len)
+{
+	for (size_t k = 0; k < sizeof(state_table) / sizeof(state_table[0]); k++)
+		if (state_eq(s, len, state_table[k].name))
+			return state_table[k].mask;
+	return 0;
+}
+
+int filter_state_mask(const char *name, uint32_t *mask)
+{
+	uint32_t m = name ? state_lookup(name, strlen(name)) : 0;
+	if (!m)
+		return -EINVAL;
+	*mask = m;
+	return 0;
+}
+
 static int parse_state(struct parser *p, const struct token *kw, bool exclude)
 {
 	struct token t;
@@ -332,14 +364,7 @@ static int parse_state(struct parser *p, const struct token *kw, bool exclude)
 			    exclude ? "exclude" : "state", t.type == T_EOF ? "" : ", got ",
 			    t.type == T_EOF ? "" : shown(p, &t, tmp, sizeof(tmp)));
 	}
-	const char *s = p->words[t.word] + t.off;
-	uint32_t mask = 0;
-	for (size_t k = 0; k < sizeof(state_table) / sizeof(state_table[0]); k++) {
-		if (state_eq(s, t.len, state_table[k].name)) {
-			mask = state_table[k].mask;
-			break;
-		}
-	}
+	uint32_t mask = state_lookup(p->words[t.word] + t.off, t.len);
 	if (!mask) {
 		char tmp[64];
 		return fail(p, &t, "unknown state '%s'", shown(p, &t, tmp, sizeof(tmp)));
@@ -414,40 +439,128 @@ static bool parse_v4(const char *s, uint8_t *addr)
 	return false;
 }
 
+/* What parse_prefix found. */
+enum prefix_result { PREFIX_OK, PREFIX_NOT_ADDR, PREFIX_BAD_LEN };
+
 /*
  * Parses "ADDR[/LEN]" of family fam (AF_UNSPEC: whichever it is) into n.
- * Returns false when it is not an address.
+ * The address is judged first, so "1.2.3.4.5/33" is a bad address and
+ * "10.0.0.0/33" a bad prefix length.
  */
-static bool parse_prefix(char *s, int fam, struct fnode *n)
+static enum prefix_result parse_prefix(char *s, int fam, struct fnode *n)
 {
 	char *slash = strchr(s, '/');
-	unsigned long plen = 0;
-	bool have_len = false;
-	if (slash) {
+	if (slash)
 		*slash = '\0';
-		if (!parse_num(slash + 1, strlen(slash + 1), 128, &plen))
-			return false;
-		have_len = true;
-	}
 	uint8_t a[16];
+	unsigned long max;
 	if (strchr(s, ':')) {
 		if (fam == AF_INET || inet_pton(AF_INET6, s, a) != 1)
-			return false;
+			return PREFIX_NOT_ADDR;
 		n->family = AF_INET6;
-		if (!have_len)
-			plen = 128;
+		max = 128;
 	} else {
 		if (fam == AF_INET6 || !parse_v4(s, a))
-			return false;
+			return PREFIX_NOT_ADDR;
 		n->family = AF_INET;
-		if (!have_len)
-			plen = 32;
-		if (plen > 32)
-			return false;
+		max = 32;
+	}
+	unsigned long plen = max;
+	if (slash) {
+		*slash = '/';
+		if (!parse_num(slash + 1, strlen(slash + 1), max, &plen))
+			return PREFIX_BAD_LEN;
 	}
 	memcpy(n->addr, a, 16);
 	n->prefix_len = (uint8_t)plen;
-	return true;
+	return PREFIX_OK;
+}
+
+/*
+ * Takes a leading "unix:", "inet:" or "inet6:" off *s. Returns the family
+ * it names (AF_UNIX for a UNIX pattern, also one spelled as a path or an
+ * abstract name), or AF_UNSPEC when there is none.
+ */
+static int endpoint_family(char **s, bool port_only)
+{
+	static const struct { const char *prefix; int family; } quals[] = {
+		{"unix:", AF_UNIX}, {"inet:", AF_INET}, {"inet6:", AF_INET6},
+	};
+	for (size_t i = 0; i < sizeof(quals) / sizeof(quals[0]); i++) {
+		size_t n = strlen(quals[i].prefix);
+		if (strncmp(*s, quals[i].prefix, n) == 0) {
+			*s += n;
+			return quals[i].family;
+		}
+	}
+	if (!port_only && ((*s)[0] == '/' || (*s)[0] == '@'))
+		return AF_UNIX;
+	return AF_UNSPEC;
+}
+
+/* Is s, without brackets, a whole IPv6 address (less any "/LEN")? */
+static bool is_v6_addr(const char *s)
+{
+	char tmp[INET6_ADDRSTRLEN + 8];
+	uint8_t a[16];
+	size_t l = strcspn(s, "/");
+	if (l >= sizeof(tmp))
+		return false;
+	memcpy(tmp, s, l);
+	tmp[l] = '\0';
+	return inet_pton(AF_INET6, tmp, a) == 1;
+}
+
+/*
+ * Splits s (modified in place) into *addr ("" for any) and *port (NULL
+ * when none is given). Returns 0 or fails on t.
+ */
+static int split_endpoint(struct parser *p, const struct token *t, char *s, bool port_only,
+			  char **addr, char **port)
+{
+	*addr = s;
+	*port = NULL;
+	if (s[0] == '[') {
+		char *end = strchr(s, ']');
+		if (!end)
+			return fail(p, t, "bad address '%s'", s);
+		*end = '\0';
+		*addr = s + 1;
+		char *rest = end + 1;
+		if (*rest == '/') {
+			/* "[::1]/128": move the length inside for parse_prefix. */
+			char *colon = strchr(rest, ':');
+			if (colon)
+				*colon = '\0';
+			memmove(*addr + strlen(*addr), rest, strlen(rest) + 1);
+			*port = colon ? colon + 1 : NULL;
+		} else if (*rest == ':') {
+			*port = rest + 1;
+		} else if (*rest) {
+			return fail(p, t, "bad address '%s'", *addr);
+		}
+	} else if (port_only && s[0] != '*' && !strchr(s, '.') && !strchr(s, ':')) {
+		/* "dport = 22", "dport = ssh": a bare port. */
+		*addr = "";
+		*port = s;
+	} else if (s[0] == '*') {
+		if (s[1] == ':')
+			*port = s + 2;
+		else if (s[1])
+			return fail(p, t, "bad address '%s'", s);
+		*addr = "";
+	} else {
+		char *colon = strrchr(s, ':');
+		size_t ncolons = 0;
+		for (char *c = s; *c; c++)
+			ncolons += *c == ':';
+		/* Bare IPv6: a port only when the whole is not an address. */
+		if (colon && (ncolons < 2 || !is_v6_addr(s))) {
+			*colon = '\0';
+			*port = colon + 1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -464,21 +577,8 @@ static int parse_endpoint(struct parser *p, const struct token *t, enum fside si
 	if (!s || !n)
 		return -ENOMEM;
 	n->side = (uint8_t)side;
-	int fam = AF_UNSPEC;
-	bool is_unix = false;
-	if (strncmp(s, "unix:", 5) == 0) {
-		is_unix = true;
-		s += 5;
-	} else if (strncmp(s, "inet:", 5) == 0) {
-		fam = AF_INET;
-		s += 5;
-	} else if (strncmp(s, "inet6:", 6) == 0) {
-		fam = AF_INET6;
-		s += 6;
-	} else if (!port_only && (s[0] == '/' || s[0] == '@')) {
-		is_unix = true;
-	}
-	if (is_unix) {
+	int fam = endpoint_family(&s, port_only);
+	if (fam == AF_UNIX) {
 		if (port_only)
 			return fail(p, t, "bad port '%s'", s);
 		n->kind = FN_UNIX;
@@ -488,77 +588,57 @@ static int parse_endpoint(struct parser *p, const struct token *t, enum fside si
 	}
 	n->family = (uint8_t)fam;
 	n->qualified = fam != AF_UNSPEC;
-
-	/* Split the address from the port. */
-	char *addr = s;
-	char *port = NULL;
-	if (s[0] == '[') {
-		char *end = strchr(s, ']');
-		if (!end)
-			return fail(p, t, "bad address '%s'", s);
-		*end = '\0';
-		addr = s + 1;
-		char *rest = end + 1;
-		if (*rest == '/') {
-			/* "[::1]/128": move the length inside for parse_prefix. */
-			char *colon = strchr(rest, ':');
-			if (colon)
-				*colon = '\0';
-			size_t alen = strlen(addr);
-			size_t rlen = strlen(rest);
-			memmove(addr + alen, rest, rlen + 1);
-			port = colon ? colon + 1 : NULL;
-		} else if (*rest == ':') {
-			port = rest + 1;
-		} else if (*rest) {
-			return fail(p, t, "bad address '%s'", addr);
-		}
-	} else if (port_only && s[0] != '*' && !strchr(s, '.') && !strchr(s, ':')) {
-		/* "dport = 22", "dport = ssh": a bare port. */
-		addr = "";
-		port = s;
-	} else if (s[0] == '*') {
-		if (s[1] == ':')
-			port = s + 2;
-		else if (s[1])
-			return fail(p, t, "bad address '%s'", s);
-		addr = "";
-	} else {
-		char *colon = strrchr(s, ':');
-		size_t ncolons = 0;
-		for (char *c = s; *c; c++)
-			ncolons += *c == ':';
-		if (ncolons >= 2) {
-			/* Bare IPv6: a port only when the whole is not an address. */
-			char tmp[INET6_ADDRSTRLEN + 8];
-			uint8_t a[16];
-			size_t l = strcspn(s, "/");
-			if (l < sizeof(tmp)) {
-				memcpy(tmp, s, l);
-				tmp[l] = '\0';
-			}
-			if (l >= sizeof(tmp) || inet_pton(AF_INET6, tmp, a) != 1) {
-				*colon = '\0';
-				port = colon + 1;
-			}
-		} else if (colon) {
-			*colon = '\0';
-			port = colon + 1;
-		}
-	}
-	if (port) {
-		int r = parse_port(p, t, port, &n->port);
-		if (r)
-			return r;
-	}
+	char *addr, *port;
+	int r = split_endpoint(p, t, s, port_only, &addr, &port);
+	if (!r && port)
+		r = parse_port(p, t, port, &n->port);
+	if (r)
+		return r;
 	if (*addr && strcmp(addr, "*") != 0) {
-		if (!parse_prefix(addr, fam, n))
+		switch (parse_prefix(addr, fam, n)) {
+		case PREFIX_OK:
+			break;
+		case PREFIX_BAD_LEN:
+			return fail(p, t, "bad prefix length '%s'", strchr(addr, '/'));
+		default:
 			return fail(p, t, "bad address '%s'", addr);
-		if (n->family == AF_INET6 && n->prefix_len > 128)
-			return fail(p, t, "bad prefix length in '%s'", addr);
+		}
 	}
 	*out = n;
 	return 0;
+}
+
+/*
+ * The length of a run of punctuation at the start of an operand that no
+ * operand can start with: a mistyped operator ("dport ~ :22"), to be
+ * named as one rather than as a bad port or address.
+ */
+static size_t bad_operator_len(const char *s, size_t len)
+{
+	size_t n = 0;
+	while (n < len && ispunct((unsigned char)s[n]) && !strchr("*:[/@.\\-+_", s[n]))
+		n++;
+	return n;
+}
+
+/*
+ * Fails on an operand t that starts with a bad operator; 0 otherwise. An
+ * empty operand stands before operator characters ("src !x", "dport = <1"):
+ * those are the operator at fault.
+ */
+static int check_operator(struct parser *p, const struct token *t)
+{
+	const char *s = p->words[t->word] + t->off;
+	size_t n = bad_operator_len(s, t->len);
+	if (t->len == 0)
+		while (s[n] && is_opchar(s[n]) && s[n] != '(' && s[n] != ')')
+			n++;
+	if (!n)
+		return 0;
+	struct token op = *t;
+	op.len = n;
+	char tmp[64];
+	return fail(p, &op, "bad operator '%s'", shown(p, &op, tmp, sizeof(tmp)));
 }
 
 /* ---- expressions ---- */
@@ -587,7 +667,8 @@ static int parse_hostpred(struct parser *p, const struct token *kw, enum fside s
 	next(p, M_OPERAND, &t);
 	if (t.type != T_WORD)
 		return fail(p, t.type == T_EOF ? kw : &t, "missing address after '%s'", name);
-	return parse_endpoint(p, &t, side, false, out);
+	int r = check_operator(p, &t);
+	return r ? r : parse_endpoint(p, &t, side, false, out);
 }
 
 /* `sport|dport [OP] [ADDR:]PORT` */
@@ -606,7 +687,9 @@ static int parse_portpred(struct parser *p, const struct token *kw, enum fside s
 	if (t.type != T_WORD)
 		return fail(p, t.type == T_EOF ? kw : &t, "missing port after '%s'", name);
 	struct fnode *h;
-	int r = parse_endpoint(p, &t, side, true, &h);
+	int r = check_operator(p, &t);
+	if (!r)
+		r = parse_endpoint(p, &t, side, true, &h);
 	if (r)
 		return r;
 	if (op == C_EQ) {
@@ -639,6 +722,12 @@ static int parse_portpred(struct parser *p, const struct token *kw, enum fside s
 	return *out ? 0 : -ENOMEM;
 }
 
+static int too_deep(struct parser *p, const struct token *t)
+{
+	return fail(p, t, "filter nested too deeply (more than %d levels of '(' and 'not')",
+		    FILTER_MAX_DEPTH);
+}
+
 /*
  * primary := '(' or ')' | 'not' primary | predicate | state clause.
  * A state clause yields no node (*out = NULL): it sets the global mask.
@@ -655,6 +744,8 @@ static int parse_unary(struct parser *p, struct fnode **out)
 		if (!starts_operand(&u))
 			return fail(p, u.type == T_EOF ? &t : &u, "missing expression after '%s'",
 				    shown(p, &t, tmp, sizeof(tmp)));
+		if (p->depth + p->not_depth >= FILTER_MAX_DEPTH)
+			return too_deep(p, &t);
 		p->not_depth++;
 		struct fnode *a;
 		int r = parse_unary(p, &a);
@@ -669,6 +760,8 @@ static int parse_unary(struct parser *p, struct fnode **out)
 		peek(p, M_NORMAL, &u);
 		if (u.type == T_RPAREN)
 			return fail(p, &u, "unexpected ')'");
+		if (p->depth + p->not_depth >= FILTER_MAX_DEPTH)
+			return too_deep(p, &t);
 		p->depth++;
 		int r = parse_or(p, out);
 		p->depth--;
@@ -909,22 +1002,249 @@ static bool unix_match(const struct fnode *n, const struct sock *s)
 	return fnmatch(n->pattern, name, FNM_CASEFOLD) == 0;
 }
 
-bool filter_node_match(const struct fnode *n, const struct sock *s)
+/*
+ * The kernel's 15-byte comm, or for a longer name the comm that is its
+ * first 15 bytes together with an argv[0] whose basename is the name.
+ */
+static bool comm_match(const char *name, const struct owner *w)
 {
-	if (!n)
+	if (!w->comm)
+		return false;
+	if (strcmp(w->comm, name) == 0)
 		return true;
+	if (strlen(name) <= FILTER_COMM_MAX || !w->argv0 || strlen(w->comm) != FILTER_COMM_MAX ||
+	    strncmp(w->comm, name, FILTER_COMM_MAX) != 0)
+		return false;
+	const char *base = strrchr(w->argv0, '/');
+	return strcmp(base ? base + 1 : w->argv0, name) == 0;
+}
+
+static bool eval(const struct fnode *n, const struct sock *s, const struct owner *w);
+
+/* Some holder of s passes n->a; with none visible, n->a is judged without one. */
+static bool holder_match(const struct fnode *n, const struct sock *s)
+{
+	if (!s->owners)
+		return eval(n->a, s, NULL);
+	for (const struct owner *w = s->owners; w; w = w->next)
+		if (eval(n->a, s, w))
+			return true;
+	return false;
+}
+
+/* A leaf; w is the holder being judged under FN_HOLDER, or NULL. */
+static bool leaf_match(const struct fnode *n, const struct sock *s, const struct owner *w)
+{
 	switch (n->kind) {
-	case FN_AND: return filter_node_match(n->a, s) && filter_node_match(n->b, s);
-	case FN_OR: return filter_node_match(n->a, s) || filter_node_match(n->b, s);
-	case FN_NOT: return !filter_node_match(n->a, s);
 	case FN_HOST: return host_match(n, s);
 	case FN_PORT: return port_match(n, s);
 	case FN_UNIX: return unix_match(n, s);
+	case FN_HOLDER: return holder_match(n, s);
+	case FN_PID: return w && (uint32_t)w->pid == n->value;
+	case FN_COMM: return w && comm_match(n->pattern, w);
+	case FN_UID:
+		if (w)
+			return w->uid == n->value;
+		/* A socket without a file has the placeholder uid 0: no one's. */
+		return s->has_uid && s->inode != 0 && s->uid == n->value;
 	}
 	return false;
+}
+
+/*
+ * The parser grows and/or chains on their left operand, so that side is
+ * walked in a loop (the right operand, a primary, is the one recursed
+ * into) and a `not` only flips the sense of what follows. Operands are
+ * free of side effects, so judging b before a changes nothing.
+ */
+static bool eval(const struct fnode *n, const struct sock *s, const struct owner *w)
+{
+	bool neg = false;
+	for (;;) {
+		switch (n->kind) {
+		case FN_AND:
+			if (!eval(n->b, s, w))
+				return neg;
+			n = n->a;
+			break;
+		case FN_OR:
+			if (eval(n->b, s, w))
+				return !neg;
+			n = n->a;
+			break;
+		case FN_NOT:
+			neg = !neg;
+			n = n->a;
+			break;
+		default:
+			return leaf_match(n, s, w) != neg;
+		}
+	}
+}
+
+bool filter_node_match(const struct fnode *n, const struct sock *s)
+{
+	return !n || eval(n, s, NULL);
 }
 
 bool filter_match(const struct filter *f, const struct sock *s)
 {
 	return !f || filter_node_match(f->root, s);
+}
+
+bool filter_needs_owners(const struct filter *f)
+{
+	return f && f->needs_owners;
+}
+
+bool filter_needs_argv0(const struct filter *f)
+{
+	return f && f->needs_argv0;
+}
+
+/* ---- command-line clauses ---- */
+
+/* acc or-ed with n (acc NULL: n alone), growing on the left as the parser does. */
+static struct fnode *or_onto(struct filter *f, struct fnode *acc, struct fnode *n)
+{
+	if (!n)
+		return NULL;
+	return acc ? pair_alloc(f, FN_OR, acc, n) : n;
+}
+
+static int bad_value(struct filter_error *err, const char *option, const char *value)
+{
+	if (err) {
+		memset(err, 0, sizeof(*err));
+		err->word = -1;
+		snprintf(err->text, sizeof(err->text), "%s", value);
+		snprintf(err->msg, sizeof(err->msg), "bad --%s value '%.64s'", option, value);
+	}
+	return -EINVAL;
+}
+
+/* "local port P or peer port P" for every --port P; *out NULL when none. */
+static int port_clause(struct filter *f, const struct filter_options *o, struct names *names,
+		       struct fnode **out, struct filter_error *err)
+{
+	struct fnode *acc = NULL;
+	for (size_t i = 0; i < o->nports; i++) {
+		const char *v = o->ports[i];
+		unsigned long num;
+		int port = -1;
+		if (parse_num(v, strlen(v), 65535, &num))
+			port = (int)num;
+		else if (names && v[0] && (v[0] < '0' || v[0] > '9'))
+			port = names_service_port(names, v, PROTO_COUNT);
+		if (port < 0 || port > 65535)
+			return bad_value(err, "port", v);
+		for (int side = FSIDE_LOCAL; side <= FSIDE_PEER; side++) {
+			struct fnode *h = node_alloc(f, FN_HOST);
+			if (!h)
+				return -ENOMEM;
+			h->side = (uint8_t)side;
+			h->port = port;
+			if (!(acc = or_onto(f, acc, h)))
+				return -ENOMEM;
+		}
+	}
+	*out = acc;
+	return 0;
+}
+
+/* The or of one list of holder leaves; NULL with no value, or on -ENOMEM (*oom). */
+static struct fnode *holder_list(struct filter *f, enum fnode_kind kind, size_t n,
+				 const uint32_t *values, const char *const *names, bool *oom)
+{
+	struct fnode *acc = NULL;
+	for (size_t i = 0; i < n && !*oom; i++) {
+		struct fnode *leaf = node_alloc(f, kind);
+		if (leaf && values)
+			leaf->value = values[i];
+		if (leaf && names) {
+			leaf->pattern = arena_strndup(&f->arena, names[i], strlen(names[i]));
+			if (!leaf->pattern)
+				leaf = NULL;
+			else if (strlen(names[i]) > FILTER_COMM_MAX)
+				f->needs_argv0 = true;
+		}
+		if (!leaf || !(acc = or_onto(f, acc, leaf)))
+			*oom = true;
+	}
+	return *oom ? NULL : acc;
+}
+
+/*
+ * One FN_HOLDER over the and of the --pid, --command and --user lists,
+ * so that all three hold for one holder; *out NULL when none is given.
+ */
+static int holder_clause(struct filter *f, const struct filter_options *o, struct fnode **out)
+{
+	bool oom = false;
+	struct fnode *parts[3] = {
+		holder_list(f, FN_PID, o->npids, (const uint32_t *)o->pids, NULL, &oom),
+		holder_list(f, FN_COMM, o->ncommands, NULL, o->commands, &oom),
+		holder_list(f, FN_UID, o->nuids, o->uids, NULL, &oom),
+	};
+	if (oom)
+		return -ENOMEM;
+	struct fnode *acc = NULL;
+	for (int i = 0; i < 3; i++) {
+		if (!parts[i])
+			continue;
+		acc = acc ? pair_alloc(f, FN_AND, acc, parts[i]) : parts[i];
+		if (!acc)
+			return -ENOMEM;
+	}
+	*out = NULL;
+	if (!acc)
+		return 0;
+	if (!(*out = pair_alloc(f, FN_HOLDER, acc, NULL)))
+		return -ENOMEM;
+	/* Set before the tree holds the node: harmless if a later step fails. */
+	f->needs_owners = true;
+	return 0;
+}
+
+int filter_add_options(struct filter **fp, const struct filter_options *o, struct names *names,
+		       struct filter_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+	if (!o->nports && !o->has_states && !o->npids && !o->ncommands && !o->nuids)
+		return 0;
+	/*
+	 * The clauses go into the FILTER's own arena, so node ids stay
+	 * unique. A failure wastes a few nodes there but leaves the tree, and
+	 * so what the filter selects, as it was.
+	 */
+	struct filter *f = *fp;
+	bool fresh = !f;
+	if (fresh) {
+		if (!(f = calloc(1, sizeof(*f))))
+			return -ENOMEM;
+		arena_init(&f->arena);
+	}
+	struct fnode *ports = NULL, *root = NULL;
+	int r = port_clause(f, o, names, &ports, err);
+	if (!r)
+		r = holder_clause(f, o, &root);
+	if (!r && ports && !(root = root ? pair_alloc(f, FN_AND, root, ports) : ports))
+		r = -ENOMEM;
+	/* The FILTER last: evaluation judges the right operand of an and first. */
+	if (!r && root && f->root && !(root = pair_alloc(f, FN_AND, root, f->root)))
+		r = -ENOMEM;
+	if (r) {
+		if (fresh)
+			filter_destroy(f);
+		return r;
+	}
+	if (root)
+		f->root = root;
+	if (o->has_states) {
+		f->states = f->has_states ? f->states & o->states : o->states;
+		f->has_states = true;
+	}
+	*fp = f;
+	return 0;
 }

@@ -36,13 +36,75 @@ int filter_parse(int nwords, const char *const *words, struct names *names,
 void filter_destroy(struct filter *f); /* NULL-safe */
 
 /*
+ * How deeply parentheses and `not` may nest. Past it, filter_parse fails
+ * with a message naming the limit, rather than recursing without bound.
+ */
+enum { FILTER_MAX_DEPTH = 256 };
+
+/*
+ * The convenience and process filters of the command line, as typed
+ * values. The values of one list are or-ed; the lists, the states and the
+ * FILTER are and-ed. Nothing here is owned by the filter: it copies what
+ * it keeps.
+ */
+struct filter_options {
+	const char *const *ports;     /* --port: a number or a service name */
+	size_t nports;
+	bool has_states;              /* --state given */
+	uint32_t states;              /* the union of the --state masks */
+	const int32_t *pids;          /* --pid */
+	size_t npids;
+	const char *const *commands;  /* --command */
+	size_t ncommands;
+	const uint32_t *uids;         /* --user, resolved */
+	size_t nuids;
+};
+
+/*
+ * Ands the clauses of o onto *f: a socket must then pass the old filter
+ * and every clause. *f may be NULL (no FILTER): a filter is created when o
+ * holds any clause. The states of o and those of the FILTER's own state
+ * clauses are intersected; either alone replaces the base of
+ * filter_states. The process clauses match as sockstat(8) "Process and
+ * convenience filters" says: --pid, --command and --user hold for one
+ * and the same holder. names resolves --port service names (NULL: numbers only).
+ * Returns 0; -EINVAL with err->msg naming the option ("bad --port value
+ * 'nosuch'"; err->word is -1); or -ENOMEM. On error *f selects what it did.
+ */
+int filter_add_options(struct filter **f, const struct filter_options *o, struct names *names,
+		       struct filter_error *err);
+
+/*
+ * The state mask of a state name or group as `state` takes it
+ * ("established", "TIME_WAIT", "connected"). Returns 0 and *mask, or
+ * -EINVAL for a name that is none.
+ */
+int filter_state_mask(const char *name, uint32_t *mask);
+
+/*
+ * Does the filter look at a socket's holders? The caller must then scan
+ * the owners and set s->owners before filter_match.
+ */
+bool filter_needs_owners(const struct filter *f);
+
+/*
+ * Must the owners scan read each process's argv[0] (struct owner.argv0)?
+ * True when a --command name is longer than the kernel's 15-byte comm.
+ */
+bool filter_needs_argv0(const struct filter *f);
+
+/*
  * The state mask to ask for: the filter's own when it has state/exclude
  * clauses (they replace the option-derived default, as in ss), otherwise
  * base.
  */
 uint32_t filter_states(const struct filter *f, uint32_t base);
 
-/* Does s pass the expression (states excluded: those are pushed down)? */
+/*
+ * Does s pass the expression (states excluded: those are pushed down)?
+ * With filter_needs_owners, s->owners must be set (NULL: no visible
+ * holder).
+ */
 bool filter_match(const struct filter *f, const struct sock *s);
 
 /*

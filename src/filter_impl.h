@@ -2,6 +2,7 @@
 #define SRC_FILTER_IMPL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -25,6 +26,21 @@ enum fnode_kind {
 	FN_PORT,
 	/* A glob over a UNIX socket name (`src unix:/run/x*`, `src @name*`). */
 	FN_UNIX,
+	/*
+	 * Some holder of the socket (s->owners) satisfies a, an expression
+	 * of the holder leaves below; a socket with no visible holder is
+	 * judged once, with no holder. The kernel cannot decide it.
+	 */
+	FN_HOLDER,
+	/* Holder leaves, only under FN_HOLDER: false with no holder. */
+	FN_PID,   /* the holder's pid is value */
+	FN_COMM,  /* the holder's command is pattern (see filter.c's comm_match) */
+	/*
+	 * The holder's uid is value; with no visible holder, the kernel's
+	 * uid for the socket is, unless its inode is 0 (no file: the uid is
+	 * a placeholder then).
+	 */
+	FN_UID,
 };
 
 enum fport_op { FOP_LT, FOP_LE, FOP_GT, FOP_GE };
@@ -43,8 +59,12 @@ struct fnode {
 	int32_t port;        /* FN_HOST: -1 for any; FN_PORT: the bound */
 	/* FN_PORT */
 	uint8_t op;          /* enum fport_op */
-	/* FN_UNIX: fnmatch pattern, abstract names spelled with a leading '@' */
+	/* FN_PID, FN_UID */
+	uint32_t value;
+	/* FN_UNIX: fnmatch pattern, abstract names spelled with a leading '@'; FN_COMM: the name */
 	const char *pattern;
+	/* The order of creation, 0 to nnodes - 1: bytecode.c's per-node tables. */
+	uint32_t id;
 	/* FN_AND, FN_OR: a and b; FN_NOT: a */
 	struct fnode *a;
 	struct fnode *b;
@@ -55,9 +75,27 @@ struct filter {
 	struct fnode *root;   /* NULL: no predicate (only state clauses) */
 	bool has_states;
 	uint32_t states;
+	uint32_t nnodes;      /* nodes created, the bound of fnode.id */
+	bool needs_owners;    /* some node looks at the holders */
+	bool needs_argv0;     /* some FN_COMM name is longer than the kernel's comm */
 };
 
-/* Evaluates one node over s (filter_match is this applied to the root). */
+/* The longest command name the kernel keeps (TASK_COMM_LEN less the NUL). */
+enum { FILTER_COMM_MAX = 15 };
+
+/*
+ * Evaluates one node over s (filter_match is this applied to the root).
+ * Chains of and/or are walked iteratively along their left operand, the
+ * side the parser grows, so the recursion depth is bounded by the
+ * nesting of parentheses and `not`, not by the length of the filter.
+ */
 bool filter_node_match(const struct fnode *n, const struct sock *s);
+
+/*
+ * filter_bytecode, also adding to *visits (when not NULL) the number of
+ * nodes the compiler examined: the tests hold it to linear work.
+ */
+int filter_bytecode_counted(const struct filter *f, int family, void *buf, size_t size,
+			    size_t *visits);
 
 #endif

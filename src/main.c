@@ -71,33 +71,12 @@ static void say(const char *fmt, ...)
 	buf_finish(&b);
 }
 
-/* Does some holder of s pass the process filters (--pid, --command, --user)? */
-static bool process_match(const struct options *o, const struct sock *s)
-{
-	if (!o->have_pid && !o->command && !o->have_user)
-		return true;
-	if (!s->owners)
-		/* Nobody visible holds it: only --user can match, by kernel uid. */
-		return !o->have_pid && !o->command && o->have_user && s->has_uid &&
-		       s->uid == o->user_uid;
-	for (const struct owner *w = s->owners; w; w = w->next) {
-		if (o->have_pid && w->pid != o->pid)
-			continue;
-		if (o->command && strcmp(w->comm, o->command) != 0)
-			continue;
-		if (o->have_user && w->uid != o->user_uid)
-			continue;
-		return true;
-	}
-	return false;
-}
-
-/* The last steps for a row that passed the filter: owners, then output. */
+/* The last steps for a row: owners, the filter when it needs them, output. */
 static int emit(struct run *r, const struct sock *s)
 {
 	struct sock row = *s;
 	row.owners = r->owners ? owners_lookup(r->owners, s->inode) : NULL;
-	if (!process_match(r->opts, &row))
+	if (filter_needs_owners(r->filter) && !filter_match(r->filter, &row))
 		return 0;
 	if (!r->render) {
 		summary_add(&r->summary, &row);
@@ -109,7 +88,8 @@ static int emit(struct run *r, const struct sock *s)
 static int on_sock(void *arg, const struct sock *s)
 {
 	struct run *r = arg;
-	if (!filter_match(r->filter, s))
+	/* Most rows fail a filter on their addresses: judge those before the owners. */
+	if (!filter_needs_owners(r->filter) && !filter_match(r->filter, s))
 		return 0;
 	return emit(r, s);
 }
@@ -162,11 +142,11 @@ static int run(const struct options *o)
 		goto out;
 	}
 
-	struct filter_error ferr = {0};
-	if (filter_parse(o->filter_nwords, (const char *const *)o->filter_words, names, &filter,
-			 &ferr) < 0) {
-		say("bad filter: %s", ferr.msg);
-		status = EXIT_USAGE;
+	char ferr[256];
+	int frc = options_filter(o, names, &filter, ferr, sizeof(ferr));
+	if (frc < 0) {
+		say("%s", ferr);
+		status = frc == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 		goto out;
 	}
 
@@ -187,7 +167,7 @@ static int run(const struct options *o)
 	 * print them as JSON streams, or to apply --pid, --command, --user),
 	 * so there the scan comes first.
 	 */
-	bool proc_filters = o->have_pid || o->command || o->have_user;
+	bool proc_filters = filter_needs_owners(filter);
 	bool need_owners = proc_filters || (o->render.processes && !o->summary);
 	bool overlap = need_owners && !proc_filters && !o->summary &&
 		       o->render.format == FORMAT_TABLE;
@@ -284,6 +264,12 @@ out:
 	return status;
 }
 
+/* The second line of every usage error. */
+static void usage_hint(void)
+{
+	fputs("Try 'sockstat --help' for more information.\n", stderr);
+}
+
 int main(int argc, char **argv)
 {
 	/* A closed pipe shows up as EPIPE from a write, and ends quietly. */
@@ -293,6 +279,7 @@ int main(int argc, char **argv)
 	char err[256];
 	if (options_parse(&o, argc, argv, err, sizeof(err)) < 0) {
 		say("%s", err);
+		usage_hint();
 		options_finish(&o);
 		return EXIT_USAGE;
 	}
@@ -303,6 +290,8 @@ int main(int argc, char **argv)
 		printf("sockstat %s\n", SOCKSTAT_VERSION);
 	} else {
 		status = run(&o);
+		if (status == EXIT_USAGE)
+			usage_hint();
 	}
 	if (fflush(stdout) != 0 && status == EXIT_SUCCESS && errno != EPIPE)
 		status = EXIT_RUNTIME;

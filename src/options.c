@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
+
 /* Long options that have no short form. */
 enum {
 	OPT_SOURCE = 0x100,
@@ -91,12 +93,12 @@ void options_usage(FILE *f)
 	      "  -j, --json              JSON output (same as --format=json)\n"
 	      "      --format=FORMAT     table, json or ndjson\n"
 	      "\n"
-	      "Filters (combined with FILTER by 'and'):\n"
+	      "Filters (each repeatable, repeats or-ed; and-ed with each other and FILTER):\n"
 	      "      --pid=PID           sockets held by process PID\n"
 	      "      --command=NAME      sockets held by a process named NAME\n"
 	      "      --user=USER         sockets of user USER (name or uid)\n"
 	      "      --port=PORT         local or peer port PORT\n"
-	      "      --state=STATE       sockets in STATE (repeatable)\n"
+	      "      --state=STATE       sockets in STATE\n"
 	      "\n"
 	      "  -h, --help              show this help and exit\n"
 	      "  -V, --version           show the version and exit\n"
@@ -156,22 +158,6 @@ static unsigned family_word(const char *w, size_t len)
 	return 0;
 }
 
-/* Appends words to the filter word list. */
-static int add_words(struct options *o, int n, const char *const *words)
-{
-	char **nv = realloc(o->filter_words, (size_t)(o->filter_nwords + n) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	o->filter_words = nv;
-	for (int i = 0; i < n; i++) {
-		char *w = strdup(words[i]);
-		if (!w)
-			return -ENOMEM;
-		o->filter_words[o->filter_nwords++] = w;
-	}
-	return 0;
-}
-
 static bool valid_port_word(const char *s)
 {
 	if (!*s || strlen(s) > 32)
@@ -183,6 +169,258 @@ static bool valid_port_word(const char *s)
 	return true;
 }
 
+/*
+ * The array v of n elements of size bytes with room for one more, or NULL
+ * without memory (v is then still valid). The capacity doubles at powers
+ * of two, so n elements never cost n reallocations.
+ */
+static void *room(void *v, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return v;
+	return realloc(v, (n ? 2 * n : 1) * size);
+}
+
+static int bad_value(char *err, size_t errlen, const char *option, const char *value,
+		     const char *why)
+{
+	return fail(err, errlen, "bad --%s value '%.64s'%s", option, value, why);
+}
+
+/* --pid, --command, --user, --port, --state: typed, one more of each list. */
+static int filter_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	long long v;
+	uint32_t mask;
+	switch (c) {
+	case OPT_PID: {
+		if (!parse_number(arg, 1, INT_MAX, &v))
+			return bad_value(err, errlen, "pid", arg, "");
+		int32_t *vpids = room(o->pids, o->npids, sizeof(*o->pids));
+		if (!vpids)
+			return -ENOMEM;
+		o->pids = vpids;
+		o->pids[o->npids++] = (int32_t)v;
+		return 0;
+	}
+	case OPT_COMMAND: {
+		if (!*arg)
+			return bad_value(err, errlen, "command", arg, ": an empty name");
+		const char **vcommands = room(o->commands, o->ncommands, sizeof(*o->commands));
+		if (!vcommands)
+			return -ENOMEM;
+		o->commands = vcommands;
+		o->commands[o->ncommands++] = arg;
+		return 0;
+	}
+	case OPT_USER: {
+		struct passwd *pw = getpwnam(arg);
+		if (pw)
+			v = pw->pw_uid;
+		else if (!parse_number(arg, 0, UINT32_MAX - 1, &v))
+			return bad_value(err, errlen, "user", arg, ": no such user");
+		uint32_t *vuids = room(o->uids, o->nuids, sizeof(*o->uids));
+		if (!vuids)
+			return -ENOMEM;
+		o->uids = vuids;
+		o->uids[o->nuids++] = (uint32_t)v;
+		return 0;
+	}
+	case OPT_PORT: {
+		/* Numbers and names are told apart once the services are read. */
+		if (!valid_port_word(arg))
+			return bad_value(err, errlen, "port", arg, "");
+		const char **vports = room(o->ports, o->nports, sizeof(*o->ports));
+		if (!vports)
+			return -ENOMEM;
+		o->ports = vports;
+		o->ports[o->nports++] = arg;
+		return 0;
+	}
+	default: /* OPT_STATE */
+		if (filter_state_mask(arg, &mask) < 0)
+			return bad_value(err, errlen, "state", arg, "");
+		o->state_mask |= mask;
+		o->has_states = true;
+		return 0;
+	}
+}
+
+/* What the selection options said, turned into masks at the end. */
+struct selection {
+	bool all, listening, family_given;
+	unsigned inet_fams, fams;
+};
+
+static int family_option(struct selection *sel, const char *arg, char *err, size_t errlen)
+{
+	const char *w = arg;
+	do {
+		size_t len = strcspn(w, ",");
+		unsigned bits = family_word(w, len);
+		if (!bits)
+			return fail(err, errlen, "unknown family '%.*s' (use inet, inet6, unix or packet)",
+				    (int)(len > 64 ? 64 : len), w);
+		sel->fams |= bits;
+		w += len;
+	} while (*w++ == ',');
+	sel->family_given = true;
+	return 0;
+}
+
+/* Which sockets: protocols, families, states, namespace, source. */
+static int select_option(struct options *o, struct selection *sel, int c, const char *arg,
+			 char *err, size_t errlen)
+{
+	switch (c) {
+	case 't': o->protos |= PROTO_BIT(PROTO_TCP); break;
+	case 'u': o->protos |= PROTO_BIT(PROTO_UDP); break;
+	case 'w': o->protos |= PROTO_BIT(PROTO_RAW); break;
+	case 'x': o->protos |= PROTO_BIT(PROTO_UNIX); break;
+	case '0': o->protos |= PROTO_BIT(PROTO_PACKET); break;
+	case '4': sel->inet_fams |= FAM_INET; break;
+	case '6': sel->inet_fams |= FAM_INET6; break;
+	case 'f': return family_option(sel, arg, err, errlen);
+	case 'a': sel->all = true; break;
+	case 'l': sel->listening = true; break;
+	case 'N': o->netns = arg; break;
+	default: /* OPT_SOURCE */
+		if (strcmp(arg, "auto") == 0)
+			o->source = SOURCE_AUTO;
+		else if (strcmp(arg, "netlink") == 0)
+			o->source = SOURCE_NETLINK;
+		else if (strcmp(arg, "proc") == 0)
+			o->source = SOURCE_PROC;
+		else
+			return fail(err, errlen, "unknown source '%.64s' (use auto, netlink or proc)", arg);
+	}
+	return 0;
+}
+
+/* Applies one option getopt returned; what is shown is handled here. */
+static int apply_option(struct options *o, struct selection *sel, int c, const char *arg,
+			char *err, size_t errlen)
+{
+	switch (c) {
+	case 'n': o->render.numeric = true; break;
+	case 'r': o->render.resolve = true; break;
+	case 'p': o->render.processes = true; break;
+	case 'P': o->render.processes = false; break;
+	case 'e': o->render.extended = true; break;
+	case 'i': o->render.info = true; break;
+	case 'm': o->render.memory = true; break;
+	case 'o': o->render.timers = true; break;
+	case 's': o->summary = true; break;
+	case 'H': o->render.header = false; break;
+	case 'j': o->render.format = FORMAT_JSON; break;
+	case 'h': o->help = true; break;
+	case 'V': o->version = true; break;
+	case OPT_FORMAT:
+		if (strcmp(arg, "table") == 0)
+			o->render.format = FORMAT_TABLE;
+		else if (strcmp(arg, "json") == 0)
+			o->render.format = FORMAT_JSON;
+		else if (strcmp(arg, "ndjson") == 0)
+			o->render.format = FORMAT_NDJSON;
+		else
+			return fail(err, errlen, "unknown format '%.64s' (use table, json or ndjson)", arg);
+		break;
+	case OPT_PID:
+	case OPT_COMMAND:
+	case OPT_USER:
+	case OPT_PORT:
+	case OPT_STATE: {
+		int rc = filter_option(o, c, arg, err, errlen);
+		return rc == -ENOMEM ? fail(err, errlen, "out of memory") : rc;
+	}
+	default:
+		return select_option(o, sel, c, arg, err, errlen);
+	}
+	return 0;
+}
+
+/* The long option whose value getopt returns as val, or NULL. */
+static const struct option *long_by_val(int val)
+{
+	for (const struct option *l = long_opts; l->name; l++)
+		if (l->val == val)
+			return l;
+	return NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An unknown or ambiguous long option: word is "--name[=value]". */
+static int bad_long_option(const char *word, char *err, size_t errlen)
+{
+	size_t len = strcspn(word + 2, "=");
+	const char *cands[sizeof(long_opts) / sizeof(long_opts[0])];
+	size_t n = 0;
+	for (const struct option *l = long_opts; l->name; l++)
+		if (strncmp(l->name, word + 2, len) == 0)
+			cands[n++] = l->name;
+	int shown = len > 64 ? 64 : (int)len;
+	if (n < 2)
+		return fail(err, errlen, "unknown option '--%.*s'", shown, word + 2);
+	qsort(cands, n, sizeof(cands[0]), by_name);
+	char list[200] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < n && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s--%s", i ? ", " : "",
+					 cands[i]);
+	return fail(err, errlen, "ambiguous option '--%.*s' (could be %s)", shown, word + 2, list);
+}
+
+/*
+ * Says what getopt refused (c is '?' or ':'), in the user's words. In a
+ * cluster of short options ("-Zt") getopt has not moved past the word
+ * yet, so argv[optind - 1] is not always the word at fault: optopt says
+ * which kind of error it was. getopt sets it to 0 for an unknown or
+ * ambiguous long option, to the option's value for a long option given
+ * an argument it does not take (a short option cannot be), and to the
+ * character itself for an unknown short option.
+ */
+static int bad_option(int c, char **argv, char *err, size_t errlen)
+{
+	const char *word = argv[optind - 1];
+	const struct option *l = optopt > 0 && optopt != ':' ? long_by_val(optopt) : NULL;
+	bool known = l || (optopt > 0 && optopt < 0x100 && optopt != ':' &&
+			   strchr(short_opts, optopt));
+	if (c == ':') {
+		if (strncmp(word, "--", 2) == 0 && l)
+			return fail(err, errlen, "option '--%s' needs an argument", l->name);
+		return fail(err, errlen, "option '-%c' needs an argument", optopt);
+	}
+	if (optopt == 0)
+		return bad_long_option(word, err, errlen);
+	if (known && l)
+		return fail(err, errlen, "option '--%s' takes no argument", l->name);
+	return fail(err, errlen, "unknown option '-%c'", optopt);
+}
+
+/* The masks the selection options give, once all are read. */
+static void finish_selection(struct options *o, const struct selection *sel)
+{
+	/* Which protocols: those named, or every one the families allow. */
+	unsigned want_fams = sel->family_given ? sel->fams : (unsigned)FAM_ALL;
+	if (sel->inet_fams)
+		want_fams = (want_fams & ~(unsigned)(FAM_INET | FAM_INET6)) | sel->inet_fams;
+	if (!o->protos) {
+		unsigned allowed = sel->family_given ? sel->fams
+				   : sel->inet_fams ? sel->inet_fams : (unsigned)FAM_ALL;
+		for (int p = 0; p < PROTO_COUNT; p++)
+			if (proto_families((enum proto)p) & allowed)
+				o->protos |= PROTO_BIT(p);
+	}
+	o->families = want_fams;
+	/* A summary counts every socket unless -l narrows it, as ss -s does. */
+	bool all = sel->all || (o->summary && !sel->listening);
+	o->states = all ? STATES_ALL : sel->listening ? STATES_LISTENING : STATES_DEFAULT;
+}
+
 int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	*o = (struct options){0};
@@ -190,172 +428,65 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->render.header = true;
 	o->render.processes = true;
 	o->source = SOURCE_AUTO;
-
-	bool all = false, listening = false, family_given = false;
-	unsigned inet_fams = 0, fams = 0;
-	/* --state and --port words, added around the user's FILTER at the end. */
-	const char *states[32];
-	int nstates = 0;
-	const char *ports[32];
-	int nports = 0;
-
-	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		long long v;
-		switch (c) {
-		case 't': o->protos |= PROTO_BIT(PROTO_TCP); break;
-		case 'u': o->protos |= PROTO_BIT(PROTO_UDP); break;
-		case 'w': o->protos |= PROTO_BIT(PROTO_RAW); break;
-		case 'x': o->protos |= PROTO_BIT(PROTO_UNIX); break;
-		case '0': o->protos |= PROTO_BIT(PROTO_PACKET); break;
-		case '4': inet_fams |= FAM_INET; break;
-		case '6': inet_fams |= FAM_INET6; break;
-		case 'f': {
-			const char *w = optarg;
-			do {
-				size_t len = strcspn(w, ",");
-				unsigned bits = family_word(w, len);
-				if (!bits)
-					return fail(err, errlen, "unknown family '%.*s' (use inet, inet6, unix or packet)",
-						    (int)(len > 64 ? 64 : len), w);
-				fams |= bits;
-				w += len;
-			} while (*w++ == ',');
-			family_given = true;
-			break;
-		}
-		case 'a': all = true; break;
-		case 'l': listening = true; break;
-		case 'N': o->netns = optarg; break;
-		case OPT_SOURCE:
-			if (strcmp(optarg, "auto") == 0)
-				o->source = SOURCE_AUTO;
-			else if (strcmp(optarg, "netlink") == 0)
-				o->source = SOURCE_NETLINK;
-			else if (strcmp(optarg, "proc") == 0)
-				o->source = SOURCE_PROC;
-			else
-				return fail(err, errlen, "unknown source '%.64s' (use auto, netlink or proc)", optarg);
-			break;
-		case 'n': o->render.numeric = true; break;
-		case 'r': o->render.resolve = true; break;
-		case 'p': o->render.processes = true; break;
-		case 'P': o->render.processes = false; break;
-		case 'e': o->render.extended = true; break;
-		case 'i': o->render.info = true; break;
-		case 'm': o->render.memory = true; break;
-		case 'o': o->render.timers = true; break;
-		case 's': o->summary = true; break;
-		case 'H': o->render.header = false; break;
-		case 'j': o->render.format = FORMAT_JSON; break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "table") == 0)
-				o->render.format = FORMAT_TABLE;
-			else if (strcmp(optarg, "json") == 0)
-				o->render.format = FORMAT_JSON;
-			else if (strcmp(optarg, "ndjson") == 0)
-				o->render.format = FORMAT_NDJSON;
-			else
-				return fail(err, errlen, "unknown format '%.64s' (use table, json or ndjson)", optarg);
-			break;
-		case OPT_PID:
-			if (!parse_number(optarg, 1, INT_MAX, &v))
-				return fail(err, errlen, "bad process id '%.64s'", optarg);
-			o->have_pid = true;
-			o->pid = (pid_t)v;
-			break;
-		case OPT_COMMAND:
-			if (!*optarg)
-				return fail(err, errlen, "empty command name for --command");
-			o->command = optarg;
-			break;
-		case OPT_USER: {
-			struct passwd *pw = getpwnam(optarg);
-			if (pw)
-				v = pw->pw_uid;
-			else if (!parse_number(optarg, 0, UINT32_MAX - 1, &v))
-				return fail(err, errlen, "unknown user '%.64s'", optarg);
-			o->have_user = true;
-			o->user_uid = (uint32_t)v;
-			break;
-		}
-		case OPT_PORT:
-			if (!valid_port_word(optarg))
-				return fail(err, errlen, "bad port '%.64s'", optarg);
-			if (nports == (int)(sizeof(ports) / sizeof(ports[0])))
-				return fail(err, errlen, "too many --port options");
-			ports[nports++] = optarg;
-			break;
-		case OPT_STATE:
-			if (nstates == (int)(sizeof(states) / sizeof(states[0])))
-				return fail(err, errlen, "too many --state options");
-			states[nstates++] = optarg;
-			break;
-		case 'h': o->help = true; break;
-		case 'V': o->version = true; break;
-		case ':':
-		case '?':
-		default: {
-			/* Name the option as the user typed it. */
-			const char *word = argv[optind - 1];
-			bool is_long = strncmp(word, "--", 2) == 0;
-			int len = is_long ? (int)strcspn(word, "=") : 0;
-			char name[72];
-			if (is_long)
-				snprintf(name, sizeof(name), "%.*s", len > 64 ? 64 : len, word);
-			else
-				snprintf(name, sizeof(name), "-%c", optopt);
-			if (c == ':')
-				return fail(err, errlen, "option '%s' needs an argument", name);
-			return fail(err, errlen, "unknown option '%s'", name);
-		}
-		}
-	}
-
-	/* Which protocols: those named, or every one the families allow. */
-	unsigned want_fams = family_given ? fams : (unsigned)FAM_ALL;
-	if (inet_fams)
-		want_fams = (want_fams & ~(unsigned)(FAM_INET | FAM_INET6)) | inet_fams;
-	if (!o->protos) {
-		unsigned allowed = family_given ? fams : (inet_fams ? inet_fams : (unsigned)FAM_ALL);
-		for (int p = 0; p < PROTO_COUNT; p++)
-			if (proto_families((enum proto)p) & allowed)
-				o->protos |= PROTO_BIT(p);
-	}
-	o->families = want_fams;
-	/* A summary counts every socket unless -l narrows it, as ss -s does. */
-	if (o->summary && !listening)
-		all = true;
-	o->states = all ? STATES_ALL : listening ? STATES_LISTENING : STATES_DEFAULT;
+	struct selection sel = {0};
 
 	/*
-	 * --state S stands for "state S" and --port P for "( sport = :P or
-	 * dport = :P )"; the user's FILTER is put in parentheses so that an
-	 * "or" inside it cannot swallow them.
+	 * 0, not 1: getopt then forgets everything, also a cluster of short
+	 * options an earlier call stopped in the middle of.
 	 */
-	int rc = 0;
-	for (int i = 0; i < nstates && !rc; i++) {
-		const char *w[] = {"state", states[i]};
-		rc = add_words(o, 2, w);
+	opterr = 0;
+	optind = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		int rc = c == '?' || c == ':' ? bad_option(c, argv, err, errlen)
+					      : apply_option(o, &sel, c, optarg, err, errlen);
+		if (rc < 0)
+			return rc;
 	}
-	int nuser = argc - optind;
-	bool wrap = nuser > 0 && nports > 0;
-	if (!rc && wrap)
-		rc = add_words(o, 1, (const char *[]){"("});
-	if (!rc && nuser > 0)
-		rc = add_words(o, nuser, (const char *const *)argv + optind);
-	if (!rc && wrap)
-		rc = add_words(o, 1, (const char *[]){")"});
-	for (int i = 0; i < nports && !rc; i++) {
-		char sport[40];
-		snprintf(sport, sizeof(sport), ":%s", ports[i]);
-		const char *w[] = {"(", "sport", "=", sport, "or", "dport", "=", sport, ")"};
-		rc = add_words(o, 9, w);
+	finish_selection(o, &sel);
+
+	/* The FILTER words, copied as pointers: argv outlives the options. */
+	int n = argc - optind;
+	if (n > 0) {
+		o->filter_words = malloc((size_t)n * sizeof(*o->filter_words));
+		if (!o->filter_words)
+			return fail(err, errlen, "out of memory");
+		for (int i = 0; i < n; i++)
+			o->filter_words[i] = argv[optind + i];
+		o->filter_nwords = n;
 	}
-	if (rc)
-		return fail(err, errlen, "out of memory");
+	return 0;
+}
+
+int options_filter(const struct options *o, struct names *names, struct filter **out,
+		   char *err, size_t errlen)
+{
+	*out = NULL;
+	struct filter *f = NULL;
+	struct filter_error ferr;
+	int rc = filter_parse(o->filter_nwords, o->filter_words, names, &f, &ferr);
+	if (rc == -EINVAL)
+		return fail(err, errlen, "bad filter: %s", ferr.msg);
+	if (rc < 0) {
+		fail(err, errlen, "out of memory");
+		return rc;
+	}
+	struct filter_options fo = {
+		.ports = o->ports, .nports = o->nports,
+		.has_states = o->has_states, .states = o->state_mask,
+		.pids = o->pids, .npids = o->npids,
+		.commands = o->commands, .ncommands = o->ncommands,
+		.uids = o->uids, .nuids = o->nuids,
+	};
+	rc = filter_add_options(&f, &fo, names, &ferr);
+	if (rc < 0) {
+		filter_destroy(f);
+		if (rc == -EINVAL)
+			return fail(err, errlen, "%s", ferr.msg);
+		fail(err, errlen, "out of memory");
+		return rc;
+	}
+	*out = f;
 	return 0;
 }
 
@@ -363,9 +494,14 @@ void options_finish(struct options *o)
 {
 	if (!o)
 		return;
-	for (int i = 0; i < o->filter_nwords; i++)
-		free(o->filter_words[i]);
+	free(o->ports);
+	free(o->pids);
+	free(o->commands);
+	free(o->uids);
 	free(o->filter_words);
-	o->filter_words = NULL;
+	o->ports = o->commands = o->filter_words = NULL;
+	o->pids = NULL;
+	o->uids = NULL;
+	o->nports = o->npids = o->ncommands = o->nuids = 0;
 	o->filter_nwords = 0;
 }

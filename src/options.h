@@ -22,18 +22,25 @@ struct options {
 	const char *netns;           /* -N, or NULL */
 	struct render_opts render;
 
-	/* Process filters (imply the /proc scan). */
-	bool have_pid;
-	pid_t pid;                   /* --pid */
-	const char *command;         /* --command */
-	bool have_user;
-	uint32_t user_uid;           /* --user, resolved */
-
 	/*
-	 * The filter words: the trailing FILTER words, plus the words that
-	 * --port and --state stand for. Owned by the struct (options_finish).
+	 * The convenience and process filters, as typed values: each list
+	 * is or-ed, the lists and the FILTER are and-ed (options_filter
+	 * builds the filter). The arrays are owned (options_finish); the
+	 * strings point into argv.
 	 */
-	char **filter_words;
+	const char **ports;          /* --port, a number or a service name */
+	size_t nports;
+	bool has_states;             /* --state given */
+	uint32_t state_mask;         /* the union of the --state masks */
+	int32_t *pids;               /* --pid */
+	size_t npids;
+	const char **commands;       /* --command */
+	size_t ncommands;
+	uint32_t *uids;              /* --user, resolved */
+	size_t nuids;
+
+	/* The trailing FILTER words: the array owned, the words in argv. */
+	const char **filter_words;
 	int filter_nwords;
 };
 
@@ -42,7 +49,21 @@ struct options {
  * (naming the offending option or value) for a usage error.
  */
 int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen);
-void options_finish(struct options *o);
+void options_finish(struct options *o); /* NULL-safe */
+
+struct filter;
+struct names;
+
+/*
+ * Builds the filter the command line asks for: the FILTER words parsed,
+ * and-ed with the convenience and process options. names resolves service
+ * names (NULL: numbers only). Returns 0 and *out (NULL when nothing
+ * filters; destroy with filter_destroy); -EINVAL for a usage error, with
+ * a one-line message in err ("bad filter: ..." or "bad --port value
+ * 'nosuch'"); or -ENOMEM.
+ */
+int options_filter(const struct options *o, struct names *names, struct filter **out,
+		   char *err, size_t errlen);
 
 /* Prints the --help text to f. */
 void options_usage(FILE *f);

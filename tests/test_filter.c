@@ -26,6 +26,7 @@
 #include "filter_impl.h"
 #include "names.h"
 #include "nl.h"
+#include "owners.h"
 
 /* ---- helpers ---- */
 
@@ -403,8 +404,19 @@ static void test_errors(void **state)
 		{{"()"}, 0, 1, ")", "unexpected ')'"},
 		{{"src 1.2.3.4.5"}, 0, 4, "1.2.3.4.5", "bad address '1.2.3.4.5'"},
 		{{"src 256.1.1.1"}, 0, 4, "256.1.1.1", "bad address"},
-		{{"src 1.2.3.4/33"}, 0, 4, "1.2.3.4/33", "bad address"},
-		{{"src [::1]/129"}, 0, 4, "[::1]/129", "bad address"},
+		{{"src 1.2.3.4/33"}, 0, 4, "1.2.3.4/33", "bad prefix length '/33' at word 1"},
+		{{"src 10.0.0.0/33"}, 0, 4, "10.0.0.0/33", "bad prefix length '/33'"},
+		{{"src 10/x"}, 0, 4, "10/x", "bad prefix length '/x'"},
+		{{"src [::1]/129"}, 0, 4, "[::1]/129", "bad prefix length '/129'"},
+		{{"src [::1/200]:22"}, 0, 4, "[::1/200]:22", "bad prefix length '/200'"},
+		{{"src 1.2.3.4.5/33"}, 0, 4, "1.2.3.4.5/33", "bad address '1.2.3.4.5'"},
+		{{"dport ~ :22"}, 0, 6, "~", "bad operator '~' at word 1, offset 6"},
+		{{"dport", "~", ":22"}, 1, 0, "~", "bad operator '~' at word 2"},
+		{{"sport =~ 22"}, 0, 7, "~", "bad operator '~'"},
+		{{"dst ^ 1.2.3.4"}, 0, 4, "^", "bad operator '^'"},
+		{{"sport = -1"}, 0, 8, "-1", "bad port '-1'"},
+		{{"src !x"}, 0, 4, "!", "bad operator '!'"},
+		{{"dport = <=1"}, 0, 8, "<=", "bad operator '<='"},
 		{{"src [::1"}, 0, 4, "[::1", "bad address"},
 		{{"src [::1]x"}, 0, 4, "[::1]x", "bad address"},
 		{{"src ::g"}, 0, 4, "::g", "bad"},
@@ -446,14 +458,14 @@ static void test_errors(void **state)
 	const char *w2[] = {"dport", big};
 	e = parse_err(2, w2);
 	assert_int_equal(e.word, 1);
-	/* Deep nesting is bounded by the input, and still parses. */
-	char deep[2200];
+	/* Nesting up to the limit parses. */
+	char deep[2 * FILTER_MAX_DEPTH + 16];
 	size_t k = 0;
-	for (int i = 0; i < 500; i++)
+	for (int i = 0; i < FILTER_MAX_DEPTH; i++)
 		deep[k++] = '(';
 	memcpy(deep + k, "sport 1", 7);
 	k += 7;
-	for (int i = 0; i < 500; i++)
+	for (int i = 0; i < FILTER_MAX_DEPTH; i++)
 		deep[k++] = ')';
 	deep[k] = '\0';
 	struct filter *f = parse1(deep, NULL);
@@ -463,6 +475,9 @@ static void test_errors(void **state)
 	e = parse_err(1, w3);
 	assert_string_equal(e.text, "(");
 	assert_int_equal(e.offset, 0);
+	/* not and parentheses count together. */
+	f = parse1("not ( not ( sport 1 ) )", NULL);
+	filter_destroy(f);
 	/* NULL words with a count is refused, not dereferenced. */
 	struct filter *g = NULL;
 	assert_int_equal(filter_parse(2, NULL, NULL, &g, &e), -EINVAL);
@@ -814,6 +829,418 @@ static void test_bytecode_huge(void **state)
 	free(s);
 }
 
+/* ---- nesting and size ---- */
+
+/* Builds n copies of unit followed by tail, as one word. */
+static char *repeat(const char *unit, size_t n, const char *tail)
+{
+	size_t ul = strlen(unit), tl = strlen(tail);
+	char *s = malloc(ul * n + tl + 1);
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * ul, unit, ul);
+	memcpy(s + ul * n, tail, tl + 1);
+	return s;
+}
+
+static void expect_too_deep(const char *unit, size_t n, const char *tail, int offset)
+{
+	char *s = repeat(unit, n, tail);
+	const char *w[] = {s};
+	struct filter_error e = parse_err(1, w);
+	if (!strstr(e.msg, "nested too deeply") || !strstr(e.msg, "256"))
+		fail_msg("%zu x '%s': %s", n, unit, e.msg);
+	assert_int_equal(e.word, 0);
+	assert_int_equal(e.offset, offset);
+	free(s);
+}
+
+/* 13,000 '(' or 100,000 'not' once overflowed the stack. */
+static void test_depth_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(FILTER_MAX_DEPTH, 256);
+	expect_too_deep("(", 13000, "sport 1", FILTER_MAX_DEPTH);
+	expect_too_deep("not ", 100000, "sport 1", 4 * FILTER_MAX_DEPTH);
+	expect_too_deep("!", 100000, "sport 1", FILTER_MAX_DEPTH);
+	expect_too_deep("not (", FILTER_MAX_DEPTH / 2 + 1, "sport 1", 5 * (FILTER_MAX_DEPTH / 2));
+	/* Just under the limit both parse, and mean what they say. */
+	char *s = repeat("not ", FILTER_MAX_DEPTH, "sport 1");
+	struct filter *f = parse1(s, NULL);
+	struct sock k = inet_sock(AF_INET, "1.2.3.4", 1, "5.6.7.8", 2);
+	assert_true(filter_match(f, &k)); /* an even number of nots */
+	filter_destroy(f);
+	free(s);
+}
+
+/* "PRED1 JOIN PRED2 JOIN ..." with n terms (PRED: pred and a port), one word. */
+static char *chain(size_t n, const char *pred, const char *join)
+{
+	size_t cap = n * 32 + 1;
+	char *s = malloc(cap);
+	assert_non_null(s);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += (size_t)snprintf(s + k, cap - k, "%s%s%d", i ? join : "", pred,
+				      (int)(i % 65000) + 1);
+	return s;
+}
+
+/*
+ * The compiler once re-classified every subtree at every level: 50,000
+ * or-ed terms took 32 s. Its work is now counted, and must be linear.
+ */
+static void test_bytecode_linear(void **state)
+{
+	(void)state;
+	const size_t sizes[] = {10, 1000, 50000};
+	for (size_t i = 0; i < N(sizes); i++) {
+		char *s = chain(sizes[i], "sport = :", " or ");
+		struct filter *f = parse1(s, NULL);
+		size_t visits = 0;
+		static unsigned char bc[65536];
+		int len = filter_bytecode_counted(f, AF_INET, bc, sizeof(bc), &visits);
+		if (visits > 2 * (size_t)f->nnodes)
+			fail_msg("%zu terms: %zu visits for %u nodes", sizes[i], visits, f->nnodes);
+		assert_true(visits >= f->nnodes);
+		/* Evaluating the whole chain recurses no deeper than its nesting. */
+		struct sock last = inet_sock(AF_INET, "1.2.3.4", (int)sizes[i], "5.6.7.8", 2);
+		struct sock none = inet_sock(AF_INET, "1.2.3.4", 65535, "5.6.7.8", 2);
+		assert_true(filter_match(f, &last));
+		assert_false(filter_match(f, &none));
+		if (sizes[i] <= 1000) {
+			/* Small enough to send: the kernel agrees. */
+			assert_true(len > 0);
+			assert_null(bccheck_audit(bc, (size_t)len));
+			assert_true(bccheck_run(bc, (size_t)len, &last));
+			assert_false(bccheck_run(bc, (size_t)len, &none));
+		} else {
+			/* Too large for 16-bit jumps: nothing is pushed down. */
+			assert_int_equal(len, 0);
+		}
+		filter_destroy(f);
+		free(s);
+	}
+	/* The same for an and-chain under a not, where the sense flips. */
+	char *s = chain(50000, "sport != :", " && ");
+	size_t len = strlen(s);
+	char *w = malloc(len + 16);
+	assert_non_null(w);
+	snprintf(w, len + 16, "not ( %s )", s);
+	struct filter *f = parse1(w, NULL);
+	size_t visits = 0;
+	static unsigned char bc[65536];
+	assert_int_equal(filter_bytecode_counted(f, AF_INET6, bc, sizeof(bc), &visits), 0);
+	assert_true(visits <= 2 * (size_t)f->nnodes);
+	struct sock k = inet_sock(AF_INET6, "::1", 7, "::1", 2);
+	assert_true(filter_match(f, &k));
+	k.local.port = 60000;
+	assert_false(filter_match(f, &k));
+	filter_destroy(f);
+	free(w);
+	free(s);
+}
+
+static __attribute__((noinline)) void dirty_stack(void)
+{
+	volatile unsigned char junk[8192];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xff;
+}
+
+/*
+ * The padding of struct inet_diag_hostcond goes to the kernel with the
+ * rest: it must be zero, not stack garbage (valgrind saw it), so the bytes
+ * sent are the same every time.
+ */
+static void test_bytecode_padding(void **state)
+{
+	(void)state;
+	const char *exprs[] = {"src 127.0.0.1", "dst [::1]:22", "sport = :22",
+			       "not src 10/8 or dport = :80", "src 127.0.0.0/8:8080"};
+	const size_t pad = offsetof(struct inet_diag_hostcond, prefix_len) + 1;
+	const size_t pad_end = offsetof(struct inet_diag_hostcond, port);
+	assert_true(pad < pad_end);
+	for (size_t i = 0; i < N(exprs); i++) {
+		struct filter *f = parse1(exprs[i], NULL);
+		for (int fam = AF_INET; fam <= AF_INET6; fam += AF_INET6 - AF_INET) {
+			unsigned char a[512], b[512];
+			memset(a, 0xa5, sizeof(a));
+			memset(b, 0x5a, sizeof(b));
+			dirty_stack();
+			int la = filter_bytecode(f, fam, a, sizeof(a));
+			dirty_stack();
+			int lb = filter_bytecode(f, fam, b, sizeof(b));
+			assert_int_equal(la, lb);
+			assert_true(la > 0);
+			assert_memory_equal(a, b, (size_t)la);
+			for (int off = 0; off < la;) {
+				struct inet_diag_bc_op op;
+				memcpy(&op, a + off, sizeof(op));
+				if (op.code == INET_DIAG_BC_S_COND || op.code == INET_DIAG_BC_D_COND)
+					for (size_t k = pad; k < pad_end; k++)
+						if (a[(size_t)off + sizeof(op) + k])
+							fail_msg("'%s': padding byte %zu is %#x", exprs[i],
+								 k, a[(size_t)off + sizeof(op) + k]);
+				off += (int)bccheck_op_len(a + off, (size_t)(la - off));
+			}
+		}
+		filter_destroy(f);
+	}
+}
+
+/* ---- command-line clauses ---- */
+
+/* Parses expr (NULL: no FILTER) and ands o onto it, failing the test on error. */
+static struct filter *with_opts(const char *expr, const struct filter_options *o,
+				struct names *n)
+{
+	struct filter *f = expr ? parse1(expr, n) : NULL;
+	struct filter_error err;
+	int r = filter_add_options(&f, o, n, &err);
+	if (r)
+		fail_msg("'%s' with options: %d %s", expr ? expr : "", r, err.msg);
+	return f;
+}
+
+static void test_option_ports(void **state)
+{
+	(void)state;
+	struct names *n = test_names();
+	const char *ports[] = {"22", "http"};
+	struct filter_options o = {.ports = ports, .nports = 2};
+	struct filter *f = with_opts(NULL, &o, n);
+	assert_non_null(f);
+	assert_false(filter_needs_owners(f));
+	assert_false(f->has_states);
+	struct sock a = inet_sock(AF_INET, "127.0.0.1", 22, "127.0.0.1", 50000);
+	struct sock b = inet_sock(AF_INET6, "::1", 50000, "::1", 80);
+	struct sock c = inet_sock(AF_INET, "127.0.0.1", 443, "127.0.0.1", 50001);
+	struct sock u = unix_sock("/x", 2);
+	/* Repeats are or-ed, each local or peer. */
+	assert_true(filter_match(f, &a));
+	assert_true(filter_match(f, &b));
+	assert_false(filter_match(f, &c));
+	assert_false(filter_match(f, &u));
+	check_bytecode("--port 22 --port http", f, AF_INET);
+	check_bytecode("--port 22 --port http", f, AF_INET6);
+	filter_destroy(f);
+
+	/* And-ed with a FILTER that holds an or of its own and a state. */
+	o.nports = 1;
+	f = with_opts("state established sport = :1 or dport = :2", &o, n);
+	assert_int_equal(filter_states(f, 0), STATE_BIT(SS_ESTABLISHED));
+	struct sock d = inet_sock(AF_INET, "127.0.0.1", 1, "127.0.0.1", 22);
+	struct sock e = inet_sock(AF_INET, "127.0.0.1", 1, "127.0.0.1", 3);
+	struct sock g = inet_sock(AF_INET, "127.0.0.1", 5, "127.0.0.1", 22);
+	assert_true(filter_match(f, &d));
+	assert_false(filter_match(f, &e));
+	assert_false(filter_match(f, &g));
+	check_bytecode("--port 22 with a filter", f, AF_INET);
+	filter_destroy(f);
+
+	/* A bad value names the option, and leaves the filter as it was. */
+	const char *bad[] = {"nosuch", "99999", "", "-1"};
+	for (size_t i = 0; i < N(bad); i++) {
+		struct filter_options ob = {.ports = &bad[i], .nports = 1};
+		f = parse1("sport = :7", n);
+		struct fnode *root = f->root;
+		struct filter_error err;
+		assert_int_equal(filter_add_options(&f, &ob, n, &err), -EINVAL);
+		char want[64];
+		snprintf(want, sizeof(want), "bad --port value '%s'", bad[i]);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(err.word, -1);
+		assert_ptr_equal(f->root, root);
+		filter_destroy(f);
+		f = NULL;
+		assert_int_equal(filter_add_options(&f, &ob, n, &err), -EINVAL);
+		assert_null(f);
+	}
+	/* Without names only numbers. */
+	struct filter_options os = {.ports = &ports[1], .nports = 1};
+	f = NULL;
+	struct filter_error err;
+	assert_int_equal(filter_add_options(&f, &os, NULL, &err), -EINVAL);
+	assert_string_equal(err.msg, "bad --port value 'http'");
+	/* Nothing to add: nothing created. */
+	struct filter_options none = {0};
+	assert_int_equal(filter_add_options(&f, &none, n, &err), 0);
+	assert_null(f);
+	names_destroy(n);
+}
+
+static void test_option_states(void **state)
+{
+	(void)state;
+	uint32_t m = 0;
+	assert_int_equal(filter_state_mask("TIME_WAIT", &m), 0);
+	assert_int_equal(m, STATE_BIT(SS_TIME_WAIT));
+	assert_int_equal(filter_state_mask("connected", &m), 0);
+	assert_int_equal(m, STATES_ALL & ~(STATE_BIT(SS_LISTEN) | STATE_BIT(SS_CLOSE)));
+	assert_int_equal(filter_state_mask("bogus", &m), -EINVAL);
+	assert_int_equal(filter_state_mask("", &m), -EINVAL);
+	assert_int_equal(filter_state_mask(NULL, &m), -EINVAL);
+
+	uint32_t est = STATE_BIT(SS_ESTABLISHED), lis = STATE_BIT(SS_LISTEN);
+	struct filter_options o = {.has_states = true, .states = est | lis};
+	/* Alone: they replace the base, and there is no predicate. */
+	struct filter *f = with_opts(NULL, &o, NULL);
+	assert_int_equal(filter_states(f, 0x42), est | lis);
+	assert_null(f->root);
+	filter_destroy(f);
+	/* With the FILTER's states: both must hold. */
+	f = with_opts("state established", &o, NULL);
+	assert_int_equal(filter_states(f, 0x42), est);
+	filter_destroy(f);
+	f = with_opts("exclude established", &o, NULL);
+	assert_int_equal(filter_states(f, 0x42), lis);
+	filter_destroy(f);
+	f = with_opts("state time-wait dport = :22", &o, NULL);
+	assert_int_equal(filter_states(f, 0x42), 0);
+	filter_destroy(f);
+	/* A FILTER without states keeps its tree; the option's states stand. */
+	f = with_opts("dport = :22", &o, NULL);
+	assert_int_equal(filter_states(f, 0x42), est | lis);
+	assert_int_equal(f->root->kind, FN_HOST);
+	filter_destroy(f);
+}
+
+static struct sock held(const struct owner *w)
+{
+	struct sock s = inet_sock(AF_INET, "127.0.0.1", 22, "127.0.0.1", 40000);
+	s.inode = 4711;
+	s.has_uid = true;
+	s.uid = 1000;
+	s.owners = w;
+	return s;
+}
+
+static void test_option_holders(void **state)
+{
+	(void)state;
+	struct owner w1 = {.pid = 100, .fd = 3, .uid = 1000, .comm = "nginx"};
+	struct owner w2 = {.pid = 200, .fd = 4, .uid = 0, .comm = "sshd"};
+	struct owner w21 = w2;
+	w21.next = &w1;
+	const int32_t pids[] = {100, 300};
+	struct filter_options o = {.pids = pids, .npids = 1};
+	struct filter *f = with_opts(NULL, &o, NULL);
+	assert_true(filter_needs_owners(f));
+	assert_false(filter_needs_argv0(f));
+	struct sock s1 = held(&w1), s2 = held(&w2), s21 = held(&w21), s0 = held(NULL);
+	assert_true(filter_match(f, &s1));
+	assert_false(filter_match(f, &s2));
+	assert_true(filter_match(f, &s21)); /* some holder */
+	assert_false(filter_match(f, &s0)); /* no visible holder */
+	filter_destroy(f);
+	o.npids = 2;
+	o.pids = (const int32_t[]){300, 200};
+	f = with_opts(NULL, &o, NULL);
+	assert_true(filter_match(f, &s2)); /* repeats or-ed */
+	assert_false(filter_match(f, &s1));
+	filter_destroy(f);
+
+	const char *names[] = {"nginx"};
+	struct filter_options oc = {.commands = names, .ncommands = 1};
+	f = with_opts(NULL, &oc, NULL);
+	assert_true(filter_match(f, &s1));
+	assert_true(filter_match(f, &s21));
+	assert_false(filter_match(f, &s2));
+	assert_false(filter_match(f, &s0));
+	filter_destroy(f);
+
+	/* --user: the holder's uid, else the kernel's, never for inode 0. */
+	const uint32_t uids[] = {1000};
+	struct filter_options ou = {.uids = uids, .nuids = 1};
+	f = with_opts(NULL, &ou, NULL);
+	assert_true(filter_match(f, &s1));
+	assert_false(filter_match(f, &s2)); /* a visible holder decides */
+	assert_true(filter_match(f, &s21));
+	assert_true(filter_match(f, &s0)); /* none visible: kernel uid 1000 */
+	s0.has_uid = false;
+	assert_false(filter_match(f, &s0));
+	filter_destroy(f);
+	const uint32_t root[] = {0};
+	ou.uids = root;
+	f = with_opts(NULL, &ou, NULL);
+	struct sock tw = held(NULL);
+	tw.state = SS_TIME_WAIT;
+	tw.inode = 0;
+	tw.uid = 0;
+	assert_false(filter_match(f, &tw)); /* the placeholder 0 is not root */
+	tw.inode = 99;
+	assert_true(filter_match(f, &tw));
+	filter_destroy(f);
+
+	/* --pid and --user hold for one and the same holder. */
+	struct owner w3 = {.pid = 100, .uid = 0, .comm = "nginx"};
+	struct owner w13 = w2;
+	w13.next = &w1; /* pid 200 uid 0, then pid 100 uid 1000 */
+	struct filter_options both = {.pids = pids, .npids = 1, .uids = root, .nuids = 1};
+	f = with_opts("sport = :22", &both, NULL);
+	struct sock s13 = held(&w13), s3 = held(&w3);
+	assert_false(filter_match(f, &s13));
+	assert_true(filter_match(f, &s3));
+	struct sock s3b = s3;
+	s3b.local.port = 23; /* and the FILTER still applies */
+	assert_false(filter_match(f, &s3b));
+	s0 = held(NULL);
+	s0.uid = 0;
+	assert_false(filter_match(f, &s0)); /* no holder: --pid cannot hold */
+	/* The kernel judges the ports, and passes the holders through. */
+	unsigned char bc[256];
+	int len = filter_bytecode(f, AF_INET, bc, sizeof(bc));
+	assert_true(len > 0);
+	assert_true(bccheck_run(bc, (size_t)len, &s3));
+	assert_false(bccheck_run(bc, (size_t)len, &s3b));
+	filter_destroy(f);
+}
+
+static void test_option_long_command(void **state)
+{
+	(void)state;
+	const char *name = "a-very-long-command-name"; /* 24 bytes */
+	struct filter_options o = {.commands = &name, .ncommands = 1};
+	struct filter *f = with_opts(NULL, &o, NULL);
+	assert_true(filter_needs_argv0(f));
+	assert_true(filter_needs_owners(f));
+	const struct { const char *comm, *argv0; bool match; } cases[] = {
+		{"a-very-long-com", "a-very-long-command-name", true},
+		{"a-very-long-com", "/usr/bin/a-very-long-command-name", true},
+		{"a-very-long-com", NULL, false},
+		{"a-very-long-com", "a-very-long-command", false},
+		{"a-very-long-com", "/a-very-long-command-name/x", false},
+		{"a-very-long-co", "a-very-long-command-name", false},
+		{"a-very-long-cox", "a-very-long-command-name", false},
+		{"a-very-long-command-name", NULL, true}, /* a comm as given */
+	};
+	for (size_t i = 0; i < N(cases); i++) {
+		struct owner w = {.pid = 1, .comm = cases[i].comm, .argv0 = cases[i].argv0};
+		struct sock s = held(&w);
+		if (filter_match(f, &s) != cases[i].match)
+			fail_msg("comm '%s' argv0 '%s': want %d", cases[i].comm,
+				 cases[i].argv0 ? cases[i].argv0 : "(null)", cases[i].match);
+	}
+	filter_destroy(f);
+	/* 15 bytes exactly needs no argv[0]. */
+	const char *fifteen = "a-very-long-com";
+	struct filter_options o15 = {.commands = &fifteen, .ncommands = 1};
+	f = with_opts(NULL, &o15, NULL);
+	assert_false(filter_needs_argv0(f));
+	struct owner w = {.pid = 1, .comm = "a-very-long-com"};
+	struct sock s = held(&w);
+	assert_true(filter_match(f, &s));
+	filter_destroy(f);
+	/* A filter without process clauses needs neither. */
+	f = parse1("sport = :1", NULL);
+	assert_false(filter_needs_owners(f));
+	assert_false(filter_needs_argv0(f));
+	filter_destroy(f);
+	assert_false(filter_needs_owners(NULL));
+	assert_false(filter_needs_argv0(NULL));
+}
+
 /* ---- live push-down ---- */
 
 struct collect {
@@ -1062,6 +1489,13 @@ int main(void)
 		cmocka_unit_test(test_bytecode_corpus),
 		cmocka_unit_test(test_bytecode_shapes),
 		cmocka_unit_test(test_bytecode_huge),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_bytecode_linear),
+		cmocka_unit_test(test_bytecode_padding),
+		cmocka_unit_test(test_option_ports),
+		cmocka_unit_test(test_option_states),
+		cmocka_unit_test(test_option_holders),
+		cmocka_unit_test(test_option_long_command),
 		cmocka_unit_test(test_live_pushdown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,16 +8,19 @@
 #include <errno.h>
 #include <string.h>
 
+#include "filter.h"
 #include "options.h"
 
 /* Parses a NULL-terminated argv; returns options_parse's result. */
 static int parse(struct options *o, char *err, const char *const *args)
 {
-	char *argv[64];
+	char *argv[256];
 	int argc = 0;
 	argv[argc++] = "sockstat";
-	for (; *args; args++)
+	for (; *args; args++) {
+		assert_true(argc < (int)(sizeof(argv) / sizeof(argv[0])) - 1);
 		argv[argc++] = (char *)*args;
+	}
 	argv[argc] = NULL;
 	return options_parse(o, argc, argv, err, 256);
 }
@@ -131,15 +134,16 @@ static void test_long_values(void **state)
 	assert_int_equal(o.source, SOURCE_PROC);
 	assert_int_equal(o.render.format, FORMAT_NDJSON);
 	assert_string_equal(o.netns, "blue");
-	assert_true(o.have_pid);
-	assert_int_equal(o.pid, 42);
-	assert_string_equal(o.command, "sshd");
-	assert_true(o.have_user);
-	assert_int_equal(o.user_uid, 0);
+	assert_int_equal(o.npids, 1);
+	assert_int_equal(o.pids[0], 42);
+	assert_int_equal(o.ncommands, 1);
+	assert_string_equal(o.commands[0], "sshd");
+	assert_int_equal(o.nuids, 1);
+	assert_int_equal(o.uids[0], 0);
 	options_finish(&o);
 
 	PARSE_OK(&o, "--user", "root", "--source=netlink", "--format", "table");
-	assert_int_equal(o.user_uid, 0);
+	assert_int_equal(o.uids[0], 0);
 	assert_int_equal(o.source, SOURCE_NETLINK);
 	assert_int_equal(o.render.format, FORMAT_TABLE);
 	options_finish(&o);
@@ -155,6 +159,7 @@ static void assert_words(const struct options *o, const char *const *want)
 	assert_int_equal(o->filter_nwords, n);
 }
 
+/* The FILTER words are the user's, untouched: options add no words of their own. */
 static void test_filter_words(void **state)
 {
 	(void)state;
@@ -163,16 +168,149 @@ static void test_filter_words(void **state)
 	assert_words(&o, (const char *[]){"state", "established", "( dport = :443 )", NULL});
 	options_finish(&o);
 
-	/* --port is and-ed with the user's filter, which keeps its own "or". */
 	PARSE_OK(&o, "--port", "22", "--state", "listening", "sport", "=", ":1", "or", "dport", "=", ":2");
-	assert_words(&o, (const char *[]){"state", "listening", "(", "sport", "=", ":1", "or", "dport",
-					  "=", ":2", ")", "(", "sport", "=", ":22", "or", "dport", "=",
-					  ":22", ")", NULL});
+	assert_words(&o, (const char *[]){"sport", "=", ":1", "or", "dport", "=", ":2", NULL});
+	assert_int_equal(o.nports, 1);
+	assert_string_equal(o.ports[0], "22");
+	assert_true(o.has_states);
+	assert_int_equal(o.state_mask, STATE_BIT(SS_LISTEN));
 	options_finish(&o);
 
 	PARSE_OK(&o, "--port=ssh");
-	assert_words(&o, (const char *[]){"(", "sport", "=", ":ssh", "or", "dport", "=", ":ssh", ")", NULL});
+	assert_int_equal(o.filter_nwords, 0);
+	assert_string_equal(o.ports[0], "ssh");
 	options_finish(&o);
+}
+
+/* Each convenience option repeats into a list; --state into one mask. */
+static void test_repeats(void **state)
+{
+	(void)state;
+	struct options o;
+	PARSE_OK(&o, "--port", "22", "--port=80", "--pid", "1", "--pid", "2", "--pid=3",
+		 "--command", "a", "--command", "b", "--user", "0", "--user", "1",
+		 "--state", "established", "--state=TIME_WAIT");
+	assert_int_equal(o.nports, 2);
+	assert_string_equal(o.ports[1], "80");
+	assert_int_equal(o.npids, 3);
+	assert_int_equal(o.pids[2], 3);
+	assert_int_equal(o.ncommands, 2);
+	assert_string_equal(o.commands[1], "b");
+	assert_int_equal(o.nuids, 2);
+	assert_int_equal(o.uids[1], 1);
+	assert_int_equal(o.state_mask, STATE_BIT(SS_ESTABLISHED) | STATE_BIT(SS_TIME_WAIT));
+	options_finish(&o);
+	options_finish(&o); /* twice is harmless */
+	options_finish(NULL);
+
+	/* Many repeats: the lists grow, nothing is capped. */
+	enum { MANY = 60 };
+	const char *args[2 * MANY + 1];
+	for (int i = 0; i < MANY; i++) {
+		args[2 * i] = "--port";
+		args[2 * i + 1] = i % 2 ? "22" : "ssh";
+	}
+	args[2 * MANY] = NULL;
+	assert_int_equal(parse(&o, (char[256]){0}, args), 0);
+	assert_int_equal(o.nports, MANY);
+	assert_string_equal(o.ports[MANY - 1], "22");
+	options_finish(&o);
+}
+
+/* options_filter: the FILTER parsed, the options and-ed onto it. */
+static void test_options_filter(void **state)
+{
+	(void)state;
+	struct options o;
+	char err[256];
+	struct filter *f;
+	/* The bug of the first release: --port with a FILTER that holds state. */
+	PARSE_OK(&o, "-tan", "--port", "22", "state", "established");
+	assert_int_equal(options_filter(&o, NULL, &f, err, sizeof(err)), 0);
+	assert_non_null(f);
+	assert_int_equal(filter_states(f, o.states), STATE_BIT(SS_ESTABLISHED));
+	assert_false(filter_needs_owners(f));
+	filter_destroy(f);
+	options_finish(&o);
+
+	PARSE_OK(&o, "--state", "established", "--state", "listening", "exclude", "listening");
+	assert_int_equal(options_filter(&o, NULL, &f, err, sizeof(err)), 0);
+	assert_int_equal(filter_states(f, o.states), STATE_BIT(SS_ESTABLISHED));
+	filter_destroy(f);
+	options_finish(&o);
+
+	PARSE_OK(&o, "--pid", "1", "--command", "a-name-longer-than-fifteen");
+	assert_int_equal(options_filter(&o, NULL, &f, err, sizeof(err)), 0);
+	assert_true(filter_needs_owners(f));
+	assert_true(filter_needs_argv0(f));
+	filter_destroy(f);
+	options_finish(&o);
+
+	/* Nothing to filter: no filter at all. */
+	PARSE_OK(&o, "-tan");
+	f = (struct filter *)1;
+	assert_int_equal(options_filter(&o, NULL, &f, err, sizeof(err)), 0);
+	assert_null(f);
+	options_finish(&o);
+
+	/* Errors: the FILTER's name the word, the options' the option. */
+	PARSE_OK(&o, "--port", "nosuch");
+	assert_int_equal(options_filter(&o, NULL, &f, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "bad --port value 'nosuch'");
+	assert_null(f);
+	options_finish(&o);
+	PARSE_OK(&o, "--port", "22", "dport", "=", ":x");
+	assert_int_equal(options_filter(&o, NULL, &f, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "bad filter: bad port 'x' at word 3");
+	options_finish(&o);
+}
+
+static void expect_message(const char *want, const char *const *args)
+{
+	struct options o;
+	char err[256] = "";
+	assert_int_equal(parse(&o, err, args), -EINVAL);
+	if (strcmp(err, want) != 0)
+		fail_msg("'%s': got '%s', want '%s'", args[0], err, want);
+	options_finish(&o);
+}
+
+/* What a user sees for each kind of usage error, word for word. */
+static void test_usage_messages(void **state)
+{
+	(void)state;
+	expect_message("option '--tcp' takes no argument", (const char *[]){"--tcp=1", NULL});
+	expect_message("option '--numeric' takes no argument",
+		       (const char *[]){"-t", "--nu=3", NULL});
+	expect_message("ambiguous option '--n' (could be --net, --no-header, --no-processes, "
+		       "--numeric)", (const char *[]){"--n", NULL});
+	expect_message("ambiguous option '--no' (could be --no-header, --no-processes)",
+		       (const char *[]){"--no=x", NULL});
+	expect_message("unknown option '--x'", (const char *[]){"--x", NULL});
+	expect_message("unknown option '--bogus'", (const char *[]){"--bogus=1", NULL});
+	/* In a cluster, the letter at fault, not the word before it. */
+	expect_message("unknown option '-Z'", (const char *[]){"--numeric", "-Zt", NULL});
+	expect_message("unknown option '-Z'", (const char *[]){"-tZ", NULL});
+	expect_message("unknown option '-:'", (const char *[]){"-:", NULL});
+	expect_message("option '-f' needs an argument", (const char *[]){"-tf", NULL});
+	expect_message("option '--family' needs an argument", (const char *[]){"--family", NULL});
+	expect_message("option '--source' needs an argument",
+		       (const char *[]){"state", "--source", NULL});
+	/* Abbreviations that are not ambiguous still work. */
+	struct options o;
+	PARSE_OK(&o, "--num", "--sou=proc", "--po", "22");
+	assert_true(o.render.numeric);
+	assert_int_equal(o.source, SOURCE_PROC);
+	assert_int_equal(o.nports, 1);
+	options_finish(&o);
+	/* A bad value names the option. */
+	expect_message("bad --port value 'no such'", (const char *[]){"--port", "no such", NULL});
+	expect_message("bad --state value 'bogus'", (const char *[]){"--state", "bogus", NULL});
+	expect_message("bad --pid value '12x'", (const char *[]){"--pid=12x", NULL});
+	expect_message("bad --user value 'no-such-user-xyz': no such user",
+		       (const char *[]){"--user", "no-such-user-xyz", NULL});
+	expect_message("bad --command value '': an empty name",
+		       (const char *[]){"--command", "", NULL});
 }
 
 static void test_usage_errors(void **state)
@@ -192,6 +330,7 @@ static void test_usage_errors(void **state)
 	expect_error("no-such-user-xyz", (const char *[]){"--user", "no-such-user-xyz", NULL});
 	expect_error("2 2", (const char *[]){"--port", "2 2", NULL});
 	expect_error("--command", (const char *[]){"--command", "", NULL});
+	expect_error("--state", (const char *[]){"--state", "estab", NULL});
 }
 
 int main(void)
@@ -202,6 +341,9 @@ int main(void)
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_filter_words),
+		cmocka_unit_test(test_repeats),
+		cmocka_unit_test(test_options_filter),
+		cmocka_unit_test(test_usage_messages),
 		cmocka_unit_test(test_usage_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

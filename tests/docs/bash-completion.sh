@@ -51,7 +51,10 @@ exactly() {
 }
 
 states=(established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed close-wait
-	last-ack listening closing all connected synchronized bucket big)
+	last-ack listening closing all connected synchronized bucket big
+	ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT
+	LAST_ACK LISTEN CLOSING UNCONN)
+preds=(state exclude sport dport src dst)
 
 checks() {
 	exactly 'sockstat --fo' --format=
@@ -73,13 +76,41 @@ checks() {
 	expect 'sockstat --pid ' "$$" 1
 	expect 'sockstat -' -t -u -a -l -n -N -j -s
 	expect 'sockstat --' --tcp --udp --no-processes --json --net= --state= --version
-	expect 'sockstat -t ' state exclude sport dport src dst
+	# A filter starts with a predicate, never with an operator.
+	exactly 'sockstat -t ' "${preds[@]}"
+	exactly 'sockstat ' "${preds[@]}"
+	exactly 'sockstat -tan --port 22 ' "${preds[@]}"
+	exactly 'sockstat -N foo ' "${preds[@]}"
+	exactly 'sockstat -tN foo ' "${preds[@]}"
+	exactly 'sockstat --format json -P ' "${preds[@]}"
+	exactly 'sockstat --state listening ' "${preds[@]}"
+	exactly 'sockstat -t a' 
+	exactly 'sockstat -t n' 
+	# After an expression the operators may follow; after one, a predicate or not.
+	exactly 'sockstat -t sport = :22 ' "${preds[@]}" and or not
+	exactly 'sockstat -t sport = :22 o' or
+	exactly 'sockstat -t state established ' "${preds[@]}" and or not
+	exactly 'sockstat -t sport = :22 and ' "${preds[@]}" not
+	exactly 'sockstat -t not ' "${preds[@]}" not
+	exactly 'sockstat -t dport ' 
+	# The netstat spellings of the states.
+	exactly 'sockstat state EST' ESTABLISHED
+	exactly 'sockstat -t exclude FIN' FIN_WAIT1 FIN_WAIT2
+	exactly 'sockstat --state TIME' TIME_WAIT
+	exactly 'sockstat --state LIS' LISTEN
+	exactly 'sockstat --state=LIS' --state=LISTEN
 	# "--format=json" split by COMP_WORDBREAKS into "--format" "=" "j".
 	COMP_WORDS=(sockstat --format = j)
 	COMP_CWORD=3 COMP_LINE='sockstat --format=j' COMP_POINT=19
 	COMPREPLY=()
 	_sockstat
 	[[ ${COMPREPLY[*]} == json ]] || { echo "[$mode] '--format=j' split: got {${COMPREPLY[*]}}"; fail=1; }
+	# After a split "--format=json" the filter's first word follows.
+	COMP_WORDS=(sockstat --format = json '')
+	COMP_CWORD=4 COMP_LINE='sockstat --format=json ' COMP_POINT=23
+	COMPREPLY=()
+	_sockstat
+	[[ ${COMPREPLY[*]} == "${preds[*]}" ]] || { echo "[$mode] '--format=json ' split: got {${COMPREPLY[*]}}"; fail=1; }
 	if [[ -n $ns ]]; then
 		expect 'sockstat -N ' "$ns"
 		expect 'sockstat --net ' "$ns"
@@ -114,6 +145,29 @@ if [[ -r $bc ]]; then
 	  checks; exit $fail ) || fail=1
 else
 	echo "no $bc: checked without bash-completion only"
+fi
+
+# fish, kept in step: the same first words, operators and state spellings.
+fish_exactly() {
+	local line=$1 got want
+	shift
+	got=$(fish --no-config -c "source '$root/completions/sockstat.fish'; complete -C'$line'" | cut -f1 | sort)
+	want=$(printf '%s\n' "$@" | sort)
+	if [[ $got != "$want" ]]; then
+		echo "[fish] '$line': want {$*}, got {$(echo $got)}"
+		fail=1
+	fi
+}
+if command -v fish >/dev/null; then
+	fish_exactly 'sockstat -t ' "${preds[@]}"
+	fish_exactly 'sockstat -N foo ' "${preds[@]}"
+	fish_exactly 'sockstat -t sport = :22 ' "${preds[@]}" and or not
+	fish_exactly 'sockstat -t sport = :22 and ' "${preds[@]}" not
+	fish_exactly 'sockstat state EST' ESTABLISHED
+	fish_exactly 'sockstat --state TIME' TIME_WAIT
+	fish_exactly 'sockstat -t dport '
+else
+	echo "no fish: its completion is not driven here"
 fi
 
 [[ $fail -eq 0 ]] && echo "bash completion offers what it should"

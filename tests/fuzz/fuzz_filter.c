@@ -22,12 +22,35 @@
 #include "filter.h"
 #include "fuzz.h"
 #include "names.h"
+#include "owners.h"
 #include "sock.h"
 
 enum { MAX_WORDS = 128, NSOCKS = 12 };
 
 static struct names *names;
 static struct sock socks[NSOCKS];
+
+/* Holders for some of the sockets, so the process clauses see both kinds. */
+static const struct owner holder_b = {.pid = 2, .fd = 4, .uid = 1000, .comm = "a-very-long-com",
+				      .argv0 = "/usr/bin/a-very-long-command-name"};
+static const struct owner holder_a = {.next = &holder_b, .pid = 1, .fd = 3, .uid = 0,
+				      .comm = "sshd"};
+
+/*
+ * The command-line clauses the FILTER is and-ed with on a second pass:
+ * every kind of them, so the holder nodes meet every tree shape.
+ */
+static const char *const opt_ports[] = {"22", "http"};
+static const int32_t opt_pids[] = {1, 3};
+static const char *const opt_commands[] = {"sshd", "a-very-long-command-name"};
+static const uint32_t opt_uids[] = {0, 1000};
+static const struct filter_options opts = {
+	.ports = opt_ports, .nports = 2,
+	.has_states = true, .states = STATES_ALL,
+	.pids = opt_pids, .npids = 2,
+	.commands = opt_commands, .ncommands = 2,
+	.uids = opt_uids, .nuids = 2,
+};
 
 static void addr4(struct sock_endpoint *e, const char *a, uint16_t port)
 {
@@ -97,6 +120,9 @@ int fuzz_init(void)
 	s->path = "\0dbus-abstract";
 	s->path_len = 14;
 	s->peer_inode = 1009;
+	socks[1].owners = &holder_a;
+	socks[4].owners = &holder_b;
+	socks[5].inode = 0; /* no file: its uid is a placeholder */
 	s = mk(11, PROTO_PACKET, AF_PACKET, SS_CLOSE);
 	s->type = SOCK_RAW;
 	s->local.port = 0x0003;
@@ -165,6 +191,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int k = 0; k < NSOCKS; k++)
 			(void)filter_match(f, &socks[k]);
 		if (f) {
+			check_bytecode(f, AF_INET);
+			check_bytecode(f, AF_INET6);
+		}
+		/* And-ed with every kind of command-line clause. */
+		struct filter_error oerr;
+		r = filter_add_options(&f, &opts, names, &oerr);
+		if (r != 0 && r != -ENOMEM)
+			fuzz_fail("filter_add_options refused valid clauses");
+		if (r == 0) {
+			if (!f || !filter_needs_owners(f) || !filter_needs_argv0(f))
+				fuzz_fail("process clauses without their needs");
+			for (int k = 0; k < NSOCKS; k++)
+				(void)filter_match(f, &socks[k]);
 			check_bytecode(f, AF_INET);
 			check_bytecode(f, AF_INET6);
 		}

@@ -209,6 +209,9 @@ def one_line_message(ck, r, what, word=None):
     lines = r.errtext.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    # A usage error (exit 2) adds the contract's second line.
+    if r.rc == 2 and lines[1:] == ["Try 'sockstat --help' for more information."]:
+        lines.pop()
     ck.ok(len(lines) == 1 and lines[0].startswith("sockstat: "),
           what + ": one line 'sockstat: ...' on stderr", stderr=r.errtext)
     if word is not None:
