@@ -34,6 +34,8 @@
 #include "config.h"
 #include "owners_bpf.h"
 
+#ifdef HAVE_BPF
+
 enum { MAXREC = 1 << 16, MAXKIDS = 8, NOBODY = 65534 };
 
 struct recs {
@@ -582,27 +584,6 @@ static int bpf_down(void **state)
 	return 0;
 }
 
-#ifndef HAVE_BPF
-/* Built without BPF: the backend says so, and there is nothing to close. */
-static void test_built_without(void **state)
-{
-	(void)state;
-	char why[200] = "";
-	struct owners_bpf *b = (struct owners_bpf *)why;
-	assert_int_equal(owners_bpf_open(&b, why, sizeof(why)), -ENOTSUP);
-	assert_null(b);
-	assert_string_equal(why, "this sockstat was built without BPF support");
-	owners_bpf_close(NULL);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_built_without),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
-#else
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -626,5 +607,26 @@ int main(void)
 		cmocka_unit_test(test_nobody_fails),
 	};
 	return cmocka_run_group_tests(tests, bpf_up, bpf_down);
+}
+#else /* !HAVE_BPF */
+
+/* Built without BPF: the backend says so, and there is nothing to close. */
+static void test_built_without(void **state)
+{
+	(void)state;
+	char why[200] = "";
+	struct owners_bpf *b = (struct owners_bpf *)why;
+	assert_int_equal(owners_bpf_open(&b, why, sizeof(why)), -ENOTSUP);
+	assert_null(b);
+	assert_string_equal(why, "this sockstat was built without BPF support");
+	owners_bpf_close(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_built_without),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
 #endif
