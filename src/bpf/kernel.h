@@ -77,6 +77,7 @@ struct seq_file;
 
 struct bpf_iter_meta {
 	struct seq_file *seq;
+	__u64 session_id;
 } __attribute__((preserve_access_index));
 
 /*

@@ -3,7 +3,7 @@
  * descriptor of every process, so sockstat learns each socket's holders
  * from one read() instead of a readlink per descriptor in /proc.
  *
- * It only reads: no maps, no helpers that write anywhere but the
+ * It only reads: no maps but its one global (below), no helpers that write anywhere but the
  * iterator's own output, nothing attached beyond the reader's link.
  */
 #include "kernel.h"
@@ -17,23 +17,49 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /*
- * The number that the PID namespace ns, at depth level, gives to pid, or
- * 0 when pid is not visible there: it was made in a namespace above ns's
- * level, or beside it. The numbers array is indexed by a run-time level,
- * so it is read with a helper rather than a direct load.
+ * The reader's PID namespace and its depth, worked out at the first
+ * socket of each read (each iterator session) rather than at every one:
+ * the reader is the task that read()s the iterator, so its namespace is
+ * the one whose numbers sockstat shows. This global is the program's
+ * only state.
  */
-static __always_inline int nr_in(struct pid *pid, unsigned int level, struct pid_namespace *ns)
-{
-	struct pid_namespace *uns = 0;
-	int nr = 0;
+static struct {
+	__u64 session;
+	unsigned int level;
+	struct pid_namespace *ns;
+} reader;
 
-	if (!pid || BPF_CORE_READ(pid, level) < level)
+static __always_inline int reader_update(__u64 session)
+{
+	struct task_struct *me = (struct task_struct *)bpf_get_current_task();
+	struct pid *pid = BPF_CORE_READ(me, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct pid_namespace *ns = 0;
+
+	if (!pid || bpf_core_read(&ns, sizeof(ns), &pid->numbers[level].ns) || !ns)
+		return -1;
+	reader.level = level;
+	reader.ns = ns;
+	reader.session = session;
+	return 0;
+}
+
+/*
+ * The number that the reader's PID namespace gives to pid, or 0 when pid
+ * is not visible there: it was made in a namespace above the reader's
+ * level, or beside it. The numbers array is indexed by a run-time level,
+ * so its entry is read with a helper rather than a direct load.
+ */
+static __always_inline int nr_in(struct pid *pid)
+{
+	unsigned int level = reader.level;
+	struct upid up = {};
+
+	if (!pid || pid->level < level)
 		return 0;
-	if (bpf_core_read(&uns, sizeof(uns), &pid->numbers[level].ns) || uns != ns)
+	if (bpf_core_read(&up, sizeof(up), &pid->numbers[level]) || up.ns != reader.ns)
 		return 0;
-	if (bpf_core_read(&nr, sizeof(nr), &pid->numbers[level].nr))
-		return 0;
-	return nr;
+	return up.nr;
 }
 
 /*
@@ -85,24 +111,17 @@ int sockiter(struct bpf_iter__task_file *ctx)
 	if (task != leader && (task->files == leader->files || leader_has(leader, ctx->fd, file)))
 		return 0;
 
-	/*
-	 * The reader is the task that read()s the iterator, so its PID
-	 * namespace is the one whose numbers sockstat shows.
-	 */
-	struct task_struct *me = (struct task_struct *)bpf_get_current_task();
-	struct pid *mypid = BPF_CORE_READ(me, thread_pid);
-	unsigned int level = BPF_CORE_READ(mypid, level);
-	struct pid_namespace *ns = 0;
-	if (bpf_core_read(&ns, sizeof(ns), &mypid->numbers[level].ns))
+	if (reader.session != ctx->meta->session_id && reader_update(ctx->meta->session_id))
 		return 0;
-
-	rec.pid = nr_in(BPF_CORE_READ(leader, thread_pid), level, ns);
-	rec.tid = nr_in(BPF_CORE_READ(task, thread_pid), level, ns);
+	rec.pid = nr_in(leader->thread_pid);
+	rec.tid = task == leader ? rec.pid : nr_in(task->thread_pid);
 	if (!rec.pid || !rec.tid)
 		return 0;
 	rec.fd = ctx->fd;
 	rec.inode = inode->i_ino;
-	rec.uid = BPF_CORE_READ(leader, cred, euid.val);
+	const struct cred *cred = leader->cred;
+	if (cred)
+		rec.uid = cred->euid.val;
 	bpf_core_read_str(rec.comm, sizeof(rec.comm), &leader->comm);
 	bpf_seq_write(seq, &rec, sizeof(rec));
 	return 0;
