@@ -57,16 +57,16 @@ static int fail(int err, char *why, size_t whylen, const char *msg)
 /* The reason for a failed load, in the words an administrator acts on. */
 static int load_failed(int err, char *why, size_t whylen)
 {
-	if (err == -EPERM || err == -EACCES) {
-		/*
-		 * The verifier also says EACCES, but only for a program it
-		 * reads as unsafe; unprivileged callers get EPERM or EACCES
-		 * before that, so the capability test decides.
-		 */
-		if (geteuid() != 0 || err == -EPERM)
-			return fail(-EPERM, why, whylen,
-				    "loading BPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)");
-	}
+	/*
+	 * The verifier answers EACCES for a program it reads as unsafe, but
+	 * an unprivileged caller may get EACCES too, before any verifying:
+	 * EPERM, or EACCES when not root, means privilege.
+	 */
+	if (err == -EPERM || (err == -EACCES && geteuid() != 0))
+		return fail(-EPERM, why, whylen,
+			    "loading BPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)");
+	if (err == -ENOSYS)
+		return fail(err, why, whylen, "the kernel has no bpf() system call");
 	char msg[160];
 	snprintf(msg, sizeof(msg), "the kernel refused the BPF socket iterator: %s", strerror(-err));
 	return fail(err, why, whylen, msg);
