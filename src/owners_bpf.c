@@ -54,6 +54,22 @@ static int fail(int err, char *why, size_t whylen, const char *msg)
 	return err;
 }
 
+/*
+ * Whether lockdown's confidentiality mode is on: it withholds the helpers
+ * that read kernel memory, and the verifier then refuses the program as
+ * calling an unknown function, which says nothing useful by itself.
+ */
+static bool locked_down(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/security/lockdown", "re");
+	if (!f)
+		return false;
+	bool on = fgets(buf, sizeof(buf), f) && strstr(buf, "[confidentiality]");
+	fclose(f);
+	return on;
+}
+
 /* The reason for a failed load, in the words an administrator acts on. */
 static int load_failed(int err, char *why, size_t whylen)
 {
@@ -67,6 +83,9 @@ static int load_failed(int err, char *why, size_t whylen)
 			    "loading BPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)");
 	if (err == -ENOSYS)
 		return fail(err, why, whylen, "the kernel has no bpf() system call");
+	if (locked_down())
+		return fail(err, why, whylen,
+			    "the kernel is locked down (confidentiality), which forbids BPF reading kernel memory");
 	char msg[160];
 	snprintf(msg, sizeof(msg), "the kernel refused the BPF socket iterator: %s", strerror(-err));
 	return fail(err, why, whylen, msg);

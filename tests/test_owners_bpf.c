@@ -35,6 +35,10 @@
 #include "owners_bpf.h"
 
 #ifdef HAVE_BPF
+#include <bpf/bpf.h>
+#endif
+
+#ifdef HAVE_BPF
 
 enum { MAXKIDS = 8, NOBODY = 65534 };
 
@@ -527,6 +531,80 @@ static void test_open_on_thread(void **state)
 	owners_bpf_close(b);
 }
 
+static int stop_at_first(void *arg, const struct owners_bpf_rec *r);
+
+/* The ids of the loaded BPF programs named sockiter, into ids (at most max). */
+static size_t sockiter_progs(uint32_t *ids, size_t max)
+{
+	size_t n = 0;
+	uint32_t id = 0;
+	while (n < max && bpf_prog_get_next_id(id, &id) == 0) {
+		int fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && strcmp(info.name, "sockiter") == 0)
+			ids[n++] = id;
+		close(fd);
+	}
+	return n;
+}
+
+static bool has_id(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static size_t count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Close leaves nothing: no descriptor in this process, and the program
+ * it loaded is gone from the kernel (nothing pinned, nothing attached).
+ * The kernel may free the link a moment after the last close.
+ */
+static void test_close_leaves_nothing(void **state)
+{
+	(void)state;
+	uint32_t before[64], during[64], after[64];
+	size_t nb = sockiter_progs(before, 64);
+	size_t fds = count_fds();
+	struct owners_bpf *b;
+	char why[200];
+	assert_int_equal(owners_bpf_open(&b, why, sizeof(why)), 0);
+	int calls = 0;
+	assert_int_equal(owners_bpf_read(b, stop_at_first, &calls), 42);
+	size_t nd = sockiter_progs(during, 64);
+	uint32_t mine = 0;
+	for (size_t i = 0; i < nd; i++)
+		if (!has_id(before, nb, during[i]))
+			mine = during[i];
+	assert_true(mine != 0);
+	owners_bpf_close(b);
+	assert_int_equal(count_fds(), fds);
+	size_t na = 0;
+	for (int i = 0; i < 200; i++) {
+		na = sockiter_progs(after, 64);
+		if (!has_id(after, na, mine))
+			break;
+		usleep(5000);
+	}
+	assert_false(has_id(after, na, mine));
+}
+
 static int stop_at_first(void *arg, const struct owners_bpf_rec *r)
 {
 	(void)r;
@@ -615,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_reread),
 		cmocka_unit_test(test_open_on_thread),
 		cmocka_unit_test(test_callback_stops),
+		cmocka_unit_test(test_close_leaves_nothing),
 		cmocka_unit_test(test_nobody_fails),
 	};
 	return cmocka_run_group_tests(tests, bpf_up, bpf_down);
