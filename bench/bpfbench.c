@@ -59,7 +59,9 @@ static int count(void *arg, const struct owners_bpf_rec *r)
 	const struct owner *w = owners_lookup(t->o, r->inode);
 	while (w && !(w->pid == r->pid && w->fd == r->fd))
 		w = w->next;
-	t->missing += w == NULL;
+	if (!w && t->missing++ < 5)
+		fprintf(stderr, "missing: pid %d tid %d fd %d inode %llu comm %s\n", r->pid, r->tid, r->fd,
+			(unsigned long long)r->inode, r->comm);
 	return 0;
 }
 

@@ -132,7 +132,9 @@ int owners_bpf_open(struct owners_bpf **out, char *why, size_t whylen)
 		owners_bpf_close(b);
 		if (err == -EPERM)
 			return load_failed(err, why, whylen);
-		return fail(err, why, whylen, "the kernel has no BPF task_file iterator (5.8 or newer)");
+		char msg[160];
+		snprintf(msg, sizeof(msg), "cannot attach the BPF socket iterator: %s", strerror(-err));
+		return fail(err, why, whylen, msg);
 	}
 	*out = b;
 	return 0;

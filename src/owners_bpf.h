@@ -37,8 +37,9 @@ struct owners_bpf;
  * and a one-line reason in why (NUL-terminated, truncated to whylen, no
  * "sockstat:" prefix, no newline), such as "loading BPF programs needs
  * root" or "the kernel has no BTF (/sys/kernel/btf/vmlinux)". -EPERM: not
- * privileged; -ENOENT: no BTF, or no task_file iterator; -ENOTSUP: built
- * without BPF; others: the kernel refused it. libbpf prints nothing unless
+ * privileged; -ENOENT: no BTF; -ENOTSUP: built without BPF; -ENOMEM; any
+ * other: the kernel refused the program (verifier, lockdown, a kernel
+ * before 5.8 without task_file iterators). libbpf prints nothing unless
  * SOCKSTAT_BPF_DEBUG is set in the environment.
  */
 int owners_bpf_open(struct owners_bpf **out, char *why, size_t whylen);

@@ -3,8 +3,10 @@
  * descriptor of every process, so sockstat learns each socket's holders
  * from one read() instead of a readlink per descriptor in /proc.
  *
- * It only reads: no maps but its one global (below), no helpers that write anywhere but the
- * iterator's own output, nothing attached beyond the reader's link.
+ * It only reads kernel memory and writes nothing but the iterator's own
+ * output and its one small global (the .bss below, private to this load):
+ * no other maps, nothing pinned, nothing attached beyond the reader's
+ * link, all of it gone when the loader closes its descriptors.
  */
 #include "kernel.h"
 
