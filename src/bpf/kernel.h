@@ -10,6 +10,7 @@
  * BTF at load time, so the same object works whatever the layout there.
  */
 
+/* The integer types that libbpf's helper declarations are written in. */
 typedef unsigned char __u8;
 typedef unsigned short __u16;
 typedef unsigned int __u32;
