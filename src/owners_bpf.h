@@ -9,9 +9,10 @@
  * descriptor of every process in one read(), instead of a readlink per
  * descriptor in /proc. It needs root and a kernel with BTF
  * (/sys/kernel/btf/vmlinux, 5.10 or newer); where it cannot load, the
- * caller falls back to the /proc walk (owners_scan). The program is
- * read-only, uses no maps, pins nothing, and is gone after
- * owners_bpf_close. Built only with HAVE_BPF (meson -Dbpf); without it
+ * caller falls back to the /proc walk (owners_scan). The program only
+ * reads kernel memory; its one map is its own 24-byte global (a cache of
+ * the reader's PID namespace, private to this load); it pins nothing, and
+ * all of it is gone after owners_bpf_close. Built only with HAVE_BPF (meson -Dbpf); without it
  * owners_bpf_open always fails with a reason and the rest are no-ops.
  */
 
