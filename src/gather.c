@@ -325,6 +325,7 @@ int gather_run(const struct gather_request *req, sock_sink_fn sink, void *arg,
 	run->req = req;
 	run->sink = sink;
 	run->arg = arg;
+	run->seen = (struct u64map)U64SET_INIT;
 
 	int r = 0;
 	for (int p = 0; p < PROTO_COUNT && r == 0; p++) {

@@ -25,7 +25,9 @@ void u64map_finish(struct u64map *m)
 		return;
 	free(m->keys);
 	free(m->vals);
+	bool set = m->set;
 	*m = (struct u64map)U64MAP_INIT;
+	m->set = set;
 }
 
 void u64map_clear(struct u64map *m)
@@ -46,18 +48,25 @@ static size_t probe(const uint64_t *keys, size_t cap, uint64_t k)
 
 void **u64map_get(const struct u64map *m, uint64_t key)
 {
-	if (m->cap == 0 || key == UINT64_MAX)
+	if (m->cap == 0 || key == UINT64_MAX || m->set)
 		return NULL;
 	size_t i = probe(m->keys, m->cap, key + 1);
 	return m->keys[i] ? &m->vals[i] : NULL;
+}
+
+bool u64map_has(const struct u64map *m, uint64_t key)
+{
+	if (m->cap == 0 || key == UINT64_MAX)
+		return false;
+	return m->keys[probe(m->keys, m->cap, key + 1)] != 0;
 }
 
 static int grow(struct u64map *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
 	uint64_t *keys = calloc(cap, sizeof(*keys));
-	void **vals = calloc(cap, sizeof(*vals));
-	if (!keys || !vals) {
+	void **vals = m->set ? NULL : calloc(cap, sizeof(*vals));
+	if (!keys || (!vals && !m->set)) {
 		free(keys);
 		free(vals);
 		return -ENOMEM;
@@ -67,7 +76,8 @@ static int grow(struct u64map *m)
 			continue;
 		size_t j = probe(keys, cap, m->keys[i]);
 		keys[j] = m->keys[i];
-		vals[j] = m->vals[i];
+		if (vals)
+			vals[j] = m->vals[i];
 	}
 	free(m->keys);
 	free(m->vals);
@@ -90,10 +100,11 @@ int u64map_insert(struct u64map *m, uint64_t key, void ***slot, bool *fresh)
 	*fresh = m->keys[i] == 0;
 	if (*fresh) {
 		m->keys[i] = key + 1;
-		m->vals[i] = NULL;
+		if (m->vals)
+			m->vals[i] = NULL;
 		m->len++;
 	}
-	*slot = &m->vals[i];
+	*slot = m->vals ? &m->vals[i] : NULL;
 	return 0;
 }
 

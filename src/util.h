@@ -22,12 +22,15 @@ struct buf;
  */
 struct u64map {
 	uint64_t *keys; /* key + 1; 0 marks an empty slot */
-	void **vals;
+	void **vals;    /* NULL for a set */
 	size_t cap;     /* a power of two, or 0 */
 	size_t len;
+	bool set;       /* keys only: no values, half the memory */
 };
 
-#define U64MAP_INIT {NULL, NULL, 0, 0}
+#define U64MAP_INIT {NULL, NULL, 0, 0, false}
+/* A set of keys: the same map without values; every value slot is NULL. */
+#define U64SET_INIT {NULL, NULL, 0, 0, true}
 
 void u64map_finish(struct u64map *m); /* frees the slots; NULL-safe */
 
@@ -36,16 +39,20 @@ void u64map_clear(struct u64map *m);
 
 /*
  * The value slot of key, or NULL when key is absent. The pointer is valid
- * until the next insertion.
+ * until the next insertion. Not for sets: use u64map_has.
  */
 void **u64map_get(const struct u64map *m, uint64_t key);
 
 /*
  * Finds key or adds it with a NULL value; *slot is its value slot (valid
- * until the next insertion) and *fresh says whether it was added. Returns
+ * until the next insertion; NULL for a set) and *fresh says whether it
+ * was added. Returns
  * 0, -ENOMEM, or -EINVAL for the key UINT64_MAX.
  */
 int u64map_insert(struct u64map *m, uint64_t key, void ***slot, bool *fresh);
+
+/* Whether key is in the map (or set). */
+bool u64map_has(const struct u64map *m, uint64_t key);
 
 /* A well-mixed 64-bit hash of x (a bijection, so distinct in, distinct out). */
 uint64_t util_mix64(uint64_t x);

@@ -56,6 +56,27 @@ static void test_map_many(void **state)
 	u64map_finish(NULL);
 }
 
+static void test_set(void **state)
+{
+	(void)state;
+	struct u64map m = U64SET_INIT;
+	for (uint64_t k = 0; k < 5000; k++) {
+		void **slot = (void **)&m;
+		bool fresh;
+		assert_int_equal(u64map_insert(&m, k * 3, &slot, &fresh), 0);
+		assert_true(fresh);
+		assert_null(slot);
+	}
+	assert_null(m.vals);
+	for (uint64_t k = 0; k < 15000; k++)
+		assert_true(u64map_has(&m, k) == (k % 3 == 0));
+	assert_null(u64map_get(&m, 3));
+	u64map_clear(&m);
+	assert_false(u64map_has(&m, 3));
+	u64map_finish(&m);
+	assert_true(m.set);
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -144,6 +165,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_map_many),
+		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_read_file),
