@@ -269,6 +269,9 @@ static int parse_inet(const unsigned char *p, size_t len, enum proto proto, stru
 		case INET_DIAG_SKMEMINFO:
 			s->mem = get_mem(&a, sc);
 			break;
+		case INET_DIAG_SKV6ONLY:
+			s->v6only = a.len >= 1 && a.data[0] != 0;
+			break;
 		default:
 			break;
 		}

@@ -262,7 +262,7 @@ static void table_addresses(void **state)
 	v[4].peer.port = 65535;
 	check_table(&table_opts, v, 5,
 		"Proto State     Recv-Q Send-Q Local Address             Peer Address        Process\n"
-		"udp6  UNCONN    7      0      [::ffff:127.0.0.1]:domain [::]:*              root\n"
+		"udp6  UNCONN    7      0      [::ffff:127.0.0.1]:domain *:*                 root\n"
 		"tcp6  SYN_SENT  0      0      [fe80::1%lo]:40000        [fe80::2%lo]:http   root\n"
 		"tcp6  SYN_SENT  0      0      [fe80::1%9999]:40000      [fe80::2%9999]:http root\n"
 		"raw   UNCONN    0      0      0.0.0.0:1                 0.0.0.0:*           root\n"
@@ -289,14 +289,14 @@ static void table_unix_packet(void **state)
 	v[2].type = SOCK_DGRAM;
 	v[2].state = SS_CLOSE;
 	check_table(&table_opts, v, 7,
-		"Proto  State       Recv-Q Send-Q Local Address           Peer Address Process\n"
-		"unix   LISTEN      0      0      /run/x.sock             *            root\n"
-		"unix   ESTABLISHED 0      0      @dbus\\x00x              4711         root\n"
-		"unix   UNCONN      0      0      *                       77           root\n"
-		"unix   LISTEN      0      0      /tmp/\\x1b]0;pwned\\x07\\n *            root\n"
-		"packet UNCONN      0      0      ALL:lo                  *            root\n"
-		"packet UNCONN      0      0      0x88cc:*                *            root\n"
-		"packet UNCONN      0      0      IPv6:9999               *            root\n");
+		"Proto  State       Recv-Q Send-Q Local Address             Peer Address Process\n"
+		"unix   LISTEN      0      0      /run/x.sock 8             *            root\n"
+		"unix   ESTABLISHED 0      0      @dbus\\x00x 8              * 4711       root\n"
+		"unix   UNCONN      0      0      * 8                       * 77         root\n"
+		"unix   LISTEN      0      0      /tmp/\\x1b]0;pwned\\x07\\n 8 *            root\n"
+		"packet UNCONN      0      0      ALL:lo                    *            root\n"
+		"packet UNCONN      0      0      0x88cc:*                  *            root\n"
+		"packet UNCONN      0      0      IPv6:9999                 *            root\n");
 }
 
 static void table_owners(void **state)
@@ -347,7 +347,7 @@ static void table_details(void **state)
 		"Proto State       Recv-Q Send-Q Local Address  Peer Address UID  Inode  Cookie Iface Timer                Memory                                           Info                                                                                                                                Process\n"
 		"tcp6  ESTABLISHED 0      0      [::1]:http-alt [::1]:51234  4242 123456 42     lo    keepalive (7.12/0/0) skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0) cubic rtt:0.05/0.025 mss:65483 cwnd:10 ssthresh:7 retrans:0/2 bytes_sent:10 bytes_acked:11 bytes_received:12 delivery_rate:10.0Mbps 4242\n"
 		"tcp   LISTEN      0      128    0.0.0.0:ssh    0.0.0.0:*    0    1000   -      *     off (0.00/0/0)       -                                                -                                                                                                                                   root 612 sshd\n"
-		"unix  LISTEN      0      0      *              *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
+		"unix  LISTEN      0      0      * 8            *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
 }
 
 /* Checks JSON output exactly, and that it parses: as one document, or line by line. */
@@ -385,10 +385,10 @@ static void json_inet(void **state)
 	check_json(&json_opts, v, 5,
 		"[\n"
 		"{\"proto\":\"tcp\",\"family\":\"inet\",\"state\":\"LISTEN\",\"recv_q\":0,\"send_q\":128,\"local\":{\"address\":\"0.0.0.0\",\"port\":22,\"service\":\"ssh\"},\"peer\":{\"address\":\"0.0.0.0\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":1000,\"processes\":[{\"pid\":612,\"command\":\"sshd\",\"fd\":3,\"user\":\"root\"}]},\n"
-		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"processes\":[]},\n"
-		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"uid\":null,\"user\":null,\"inode\":5,\"processes\":[]},\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"v6only\":true,\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"processes\":[]},\n"
+		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":false,\"uid\":null,\"user\":null,\"inode\":5,\"processes\":[]},\n"
 		"{\"proto\":\"raw\",\"family\":\"inet\",\"state\":\"UNCONN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"0.0.0.0\",\"port\":1},\"peer\":{\"address\":\"0.0.0.0\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":7,\"processes\":[{\"pid\":1,\"command\":\"systemd\",\"fd\":12,\"user\":\"root\"},{\"pid\":77,\"command\":\"\\u001b[31mevil\\n\xef""\xbf""\xbd""\",\"fd\":9,\"user\":\"4242\"}]},\n"
-		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"SYN_SENT\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"fe80::1\",\"port\":40000,\"scope_id\":3},\"peer\":{\"address\":\"fe80::2\",\"port\":80,\"scope_id\":3},\"uid\":0,\"user\":\"root\",\"inode\":6,\"processes\":[]}\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"SYN_SENT\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"fe80::1\",\"port\":40000,\"scope_id\":3},\"peer\":{\"address\":\"fe80::2\",\"port\":80,\"scope_id\":3},\"v6only\":true,\"uid\":0,\"user\":\"root\",\"inode\":6,\"processes\":[]}\n"
 		"]\n");
 }
 
@@ -459,8 +459,8 @@ static void json_details(void **state)
 	o.extended = o.info = o.memory = o.timers = true;
 	o.format = FORMAT_NDJSON;
 	check_json(&o, v, 3,
-		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"cookie\":42,\"interface\":\"lo\",\"tcp_info\":{\"congestion\":null,\"rtt\":0.05,\"rttvar\":0.025,\"cwnd\":10,\"ssthresh\":null,\"retransmits\":1,\"total_retrans\":2,\"bytes_sent\":10,\"bytes_acked\":11,\"bytes_received\":12,\"delivery_rate\":1250000,\"mss\":65483},\"memory\":{\"rmem_alloc\":1,\"rcvbuf\":2,\"wmem_alloc\":3,\"sndbuf\":4},\"timer\":{\"kind\":\"on\",\"expires_ms\":200,\"retrans\":3},\"processes\":[]}\n"
-		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":5,\"cookie\":null,\"interface\":null,\"memory\":null,\"timer\":{\"kind\":\"off\",\"expires_ms\":0,\"retrans\":0},\"processes\":[]}\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"v6only\":true,\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"cookie\":42,\"interface\":\"lo\",\"timer\":{\"kind\":\"on\",\"expires_ms\":200,\"retrans\":3},\"memory\":{\"rmem_alloc\":1,\"rcvbuf\":2,\"wmem_alloc\":3,\"sndbuf\":4},\"tcp_info\":{\"congestion\":null,\"rtt\":0.05,\"rttvar\":0.025,\"cwnd\":10,\"ssthresh\":null,\"retransmits\":1,\"total_retrans\":2,\"bytes_sent\":10,\"bytes_acked\":11,\"bytes_received\":12,\"delivery_rate\":1250000,\"mss\":65483},\"processes\":[]}\n"
+		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":false,\"uid\":0,\"user\":\"root\",\"inode\":5,\"cookie\":null,\"interface\":null,\"timer\":{\"kind\":\"off\",\"expires_ms\":0,\"retrans\":0},\"memory\":null,\"processes\":[]}\n"
 		"{\"proto\":\"unix\",\"family\":\"unix\",\"type\":\"stream\",\"state\":\"LISTEN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"path\":\"\"},\"peer\":{\"inode\":0},\"uid\":0,\"user\":\"root\",\"inode\":8,\"cookie\":null,\"interface\":null,\"memory\":null,\"processes\":[]}\n");
 }
 
