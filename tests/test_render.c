@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <locale.h>
 #include <net/if.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "escape.h"
 #include "jsoncheck.h"
 #include "names.h"
 #include "owners.h"
@@ -475,6 +477,180 @@ static void json_empty(void **state)
 		"Proto State Recv-Q Send-Q Local Address Peer Address Process\n");
 }
 
+/* A wildcard that takes IPv4 too is *, as ss prints it; a v6-only one [::]. */
+static void dual_stack(void **state)
+{
+	(void)state;
+	struct sock v[] = {base(PROTO_TCP, AF_INET6, SS_LISTEN), base(PROTO_TCP, AF_INET6, SS_LISTEN),
+			   base(PROTO_UDP, AF_INET6, SS_CLOSE), tcp6_estab()};
+	v[0].local.port = 9090;
+	v[0].inode = 10;
+	v[1] = v[0];
+	v[1].local.port = 9091;
+	v[1].v6only = true;
+	v[2].local.port = 9092;
+	v[2].inode = 11;
+	/* The kernel reports the flag only for LISTEN and CLOSE: ::1 says it. */
+	v[3].v6only = false;
+	struct render_opts o = table_opts;
+	o.numeric = true;
+	check_table(&o, v, 4,
+		"Proto State       Recv-Q Send-Q Local Address Peer Address Process\n"
+		"tcp6  LISTEN      0      0      *:9090        *:*          root\n"
+		"tcp6  LISTEN      0      0      [::]:9091     [::]:*       root\n"
+		"udp6  UNCONN      0      0      *:9092        *:*          root\n"
+		"tcp6  ESTABLISHED 0      0      [::1]:8080    [::1]:51234  4242\n");
+	o = json_opts;
+	o.numeric = true;
+	o.processes = false;
+	char *t = render(&o, v, 4);
+	assert_true(json_valid(t, strlen(t)));
+	const char *want[] = {"\"port\":9090},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":false,",
+			      "\"port\":9091},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":true,",
+			      "\"port\":9092},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":false,",
+			      "\"port\":51234},\"v6only\":true,"};
+	for (size_t i = 0; i < 4; i++)
+		assert_non_null(strstr(t, want[i]));
+	free(t);
+	/* Not on IPv4 sockets. */
+	struct sock four = tcp_listen();
+	t = render(&o, &four, 1);
+	assert_null(strstr(t, "v6only"));
+	free(t);
+}
+
+/*
+ * A socket without a file (inode 0) has no owner and its kernel uid 0 is
+ * a placeholder: Process and UID are "-", JSON uid and user null.
+ */
+static void no_file(void **state)
+{
+	(void)state;
+	struct sock v[] = {tcp_listen(), tcp_listen()};
+	v[0].state = SS_TIME_WAIT;
+	v[0].inode = 0;
+	v[0].owners = NULL;
+	v[1].owners = NULL;
+	struct render_opts o = table_opts;
+	o.numeric = true;
+	check_table(&o, v, 2,
+		"Proto State     Recv-Q Send-Q Local Address Peer Address Process\n"
+		"tcp   TIME_WAIT 0      128    0.0.0.0:22    0.0.0.0:*    -\n"
+		"tcp   LISTEN    0      128    0.0.0.0:22    0.0.0.0:*    root\n");
+	o.processes = false;
+	o.header = false;
+	o.extended = true;
+	check_table(&o, v, 2,
+		"tcp TIME_WAIT 0 128 0.0.0.0:22 0.0.0.0:* - 0    - * -\n"
+		"tcp LISTEN    0 128 0.0.0.0:22 0.0.0.0:* 0 1000 - * root\n");
+	o = json_opts;
+	o.numeric = true;
+	check_json(&o, v, 1,
+		"[\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet\",\"state\":\"TIME_WAIT\",\"recv_q\":0,\"send_q\":128,\"local\":{\"address\":\"0.0.0.0\",\"port\":22},\"peer\":{\"address\":\"0.0.0.0\",\"port\":0},\"uid\":null,\"user\":null,\"inode\":0,\"processes\":[]}\n"
+		"]\n");
+}
+
+/*
+ * One entry per process in the table, in pid order, however many fds it
+ * holds the socket on and in whatever order the chain comes; JSON keeps
+ * every pid and fd.
+ */
+static void owners_once(void **state)
+{
+	(void)state;
+	static const struct owner c3 = {NULL, 9, 4, 0, "nine"};
+	static const struct owner c2 = {&c3, 5, 7, 0, "five"};
+	static const struct owner c1 = {&c2, 5, 3, 0, "five"};
+	static const struct owner u3 = {NULL, 5, 3, 0, "five"};
+	static const struct owner u2 = {&u3, 2, 1, 0, "two"};
+	static const struct owner u1 = {&u2, 9, 4, 0, "nine"};
+	static const struct owner u0 = {&u1, 5, 7, 0, "five"};
+	struct sock v[] = {tcp_listen(), tcp_listen()};
+	v[0].owners = &c1;
+	v[1].owners = &u0;
+	struct render_opts o = table_opts;
+	o.header = false;
+	check_table(&o, v, 2,
+		"tcp LISTEN 0 128 0.0.0.0:ssh 0.0.0.0:* root 5 five, root 9 nine\n"
+		"tcp LISTEN 0 128 0.0.0.0:ssh 0.0.0.0:* root 2 two, root 5 five, root 9 nine\n");
+	char *t = render(&json_opts, v, 1);
+	assert_non_null(strstr(t, "\"processes\":[{\"pid\":5,\"command\":\"five\",\"fd\":3,\"user\":\"root\"},{\"pid\":5,\"command\":\"five\",\"fd\":7,\"user\":\"root\"},{\"pid\":9,"));
+	free(t);
+}
+
+/* The display column where needle starts in line, in terminal cells. */
+static size_t cells_before(const char *line, const char *needle)
+{
+	const char *at = strstr(line, needle);
+	assert_non_null(at);
+	return escape_width(line, (size_t)(at - line));
+}
+
+/* A CJK path is two cells a character: the next column still lines up. */
+static void wide_cells(void **state)
+{
+	(void)state;
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		printf("skipped: no C.UTF-8 locale\n");
+		skip();
+	}
+	static const char cjk[] = "/run/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e.sock"; /* 日本語 */
+	static const char plain[] = "/run/abc.sock";
+	static const char esc[] = "/run/\x01x.sock";
+	struct sock v[] = {unix_sock(cjk, sizeof(cjk) - 1, 0), unix_sock(plain, sizeof(plain) - 1, 0),
+			   unix_sock(esc, sizeof(esc) - 1, 0)};
+	v[1].peer_inode = 99;
+	v[2].peer_inode = 98;
+	char *t = render(&table_opts, v, 3);
+	setlocale(LC_CTYPE, "C");
+	no_trailing_space(t);
+	char *save = NULL;
+	char *head = strtok_r(t, "\n", &save);
+	char *l1 = strtok_r(NULL, "\n", &save);
+	char *l2 = strtok_r(NULL, "\n", &save);
+	char *l3 = strtok_r(NULL, "\n", &save);
+	assert_non_null(l3);
+	setlocale(LC_CTYPE, "C.UTF-8");
+	size_t col = cells_before(head, "Peer Address");
+	/* 日本語 is six cells and nine bytes; \x01 is four cells. */
+	assert_int_equal(cells_before(l1, " * "), col - 1);
+	assert_int_equal(cells_before(l2, "* 99"), col);
+	assert_int_equal(cells_before(l3, "* 98"), col);
+	/* The widest cell is the CJK one: 5 + 6 + 7 cells. */
+	assert_int_equal(col, strlen("Proto State  Recv-Q Send-Q ") + 18 + 1);
+	setlocale(LC_CTYPE, "C");
+	free(t);
+}
+
+/*
+ * A write error is the same negative errno for every format, reported
+ * once by render_finish: JSON rows do not fail one by one (only a reader
+ * that went away stops them early).
+ */
+static void write_error(void **state)
+{
+	(void)state;
+	enum render_format formats[] = {FORMAT_TABLE, FORMAT_JSON, FORMAT_NDJSON};
+	for (size_t k = 0; k < 3; k++) {
+		FILE *f = fopen("/dev/full", "w");
+		if (!f) {
+			printf("skipped: no /dev/full\n");
+			skip();
+		}
+		struct render_opts o = json_opts;
+		o.format = formats[k];
+		struct render *r;
+		assert_int_equal(render_create(&r, f, &o, names), 0);
+		struct sock s = tcp6_estab();
+		for (int i = 0; i < 5000; i++)
+			assert_int_equal(render_row(r, &s), 0);
+		assert_int_equal(render_finish(r), -ENOSPC);
+		render_destroy(r);
+		fclose(f);
+	}
+}
+
 static char *summary_text(const struct render_opts *o, const struct summary *sum)
 {
 	static char *text;
@@ -674,6 +850,11 @@ int main(void)
 		cmocka_unit_test(json_unix_packet),
 		cmocka_unit_test(json_details),
 		cmocka_unit_test(json_empty),
+		cmocka_unit_test(dual_stack),
+		cmocka_unit_test(no_file),
+		cmocka_unit_test(owners_once),
+		cmocka_unit_test(wide_cells),
+		cmocka_unit_test(write_error),
 		cmocka_unit_test(summary_counts),
 		cmocka_unit_test(summary_empty),
 		cmocka_unit_test(closed_pipe),
