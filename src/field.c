@@ -298,7 +298,11 @@ static void add_owners(struct field_ctx *c, struct buf *b, const struct owner *c
 	}
 }
 
-void field_process_cell(struct field_ctx *c, struct buf *b, const struct sock *s)
+/*
+ * The Process cell: the holders, or without any visible, the user of the
+ * kernel's uid, or "-" when that uid is a placeholder.
+ */
+static void cell_process(struct field_ctx *c, struct buf *b, const struct sock *s)
 {
 	if (c->o->processes && s->owners) {
 		add_owners(c, b, s->owners);
@@ -736,11 +740,6 @@ static void json_processes(struct field_ctx *c, struct json *j, const struct soc
 		json_object_end(j);
 	}
 	json_array_end(j);
-}
-
-static void cell_process(struct field_ctx *c, struct buf *b, const struct sock *s)
-{
-	field_process_cell(c, b, s);
 }
 
 enum { N = NEED_NEVER, E = NEED_EXTENDED };

@@ -64,6 +64,10 @@ struct field_ctx {
 	uint8_t ifstate[FIELD_IFCACHE]; /* 0 not asked, 1 named, 2 unknown */
 };
 
+/*
+ * Sets c up for options o (not copied: o must outlive c) and names (may
+ * be NULL: numbers instead of names). field_ctx_finish frees the scratch.
+ */
 void field_ctx_init(struct field_ctx *c, const struct render_opts *o, struct names *names);
 void field_ctx_finish(struct field_ctx *c);
 
@@ -77,7 +81,11 @@ struct field {
 	 * state), so a buffered table need not store its text.
 	 */
 	bool from_kind;
-	/* Appends the table cell: escaped, never empty, no newline. */
+	/*
+	 * Appends the table cell: escaped, never empty, no newline. The last
+	 * column (Process) is formatted from owners, uid, has_uid and inode
+	 * alone, since a buffered table keeps nothing else for it.
+	 */
 	void (*cell)(struct field_ctx *c, struct buf *b, const struct sock *s);
 	/* Writes the JSON value (after the key). */
 	void (*json)(struct field_ctx *c, struct json *j, const struct sock *s);
@@ -105,11 +113,5 @@ static inline bool field_uid_known(const struct sock *s)
 {
 	return s->has_uid && s->inode != 0;
 }
-
-/*
- * The Process cell for a socket with owners (each process once, in pid
- * order) or, without, the user of its kernel uid, or "-".
- */
-void field_process_cell(struct field_ctx *c, struct buf *b, const struct sock *s);
 
 #endif

@@ -16,7 +16,7 @@
  */
 struct render {
 	struct render_opts o;
-	unsigned have;        /* field_have(&o) */
+	struct jsonrow json;  /* FORMAT_JSON, FORMAT_NDJSON */
 	struct field_ctx fc;
 	struct out out;
 	struct table table;   /* FORMAT_TABLE only */
@@ -30,7 +30,7 @@ int render_create(struct render **out, FILE *f, const struct render_opts *o,
 	if (!r)
 		return -ENOMEM;
 	r->o = *o;
-	r->have = field_have(&r->o);
+	jsonrow_init(&r->json, &r->o);
 	field_ctx_init(&r->fc, &r->o, names);
 	out_init(&r->out, f);
 	table_init(&r->table, &r->o);
@@ -61,7 +61,7 @@ int render_row(struct render *r, const struct sock *s)
 		buf_adds(b, r->rows ? ",\n" : "[\n");
 	struct json j;
 	json_init(&j, b);
-	jsonrow_write(&r->fc, &j, s, r->have);
+	jsonrow_write(&r->json, &r->fc, &j, s);
 	if (r->o.format == FORMAT_NDJSON)
 		buf_addc(b, '\n');
 	r->rows++;

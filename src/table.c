@@ -25,7 +25,31 @@ struct row_head {
 	uint8_t type;
 };
 
-enum { ROW_UID_KNOWN = 1, ROW_HAS_OWNERS = 2, LEN_WIDE = 0xff };
+/* The head as stored: its fields back to back, without struct padding. */
+enum { HEAD_SIZE = 9, ROW_UID_KNOWN = 1, ROW_HAS_OWNERS = 2, LEN_WIDE = 0xff };
+
+static void head_put(struct buf *b, const struct row_head *h)
+{
+	uint8_t v[HEAD_SIZE];
+	memcpy(v, &h->uid, 4);
+	v[4] = h->flags;
+	v[5] = h->proto;
+	v[6] = h->family;
+	v[7] = h->state;
+	v[8] = h->type;
+	buf_add(b, v, sizeof(v));
+}
+
+static void head_get(const char *p, struct row_head *h)
+{
+	const uint8_t *v = (const uint8_t *)p;
+	memcpy(&h->uid, v, 4);
+	h->flags = v[4];
+	h->proto = v[5];
+	h->family = v[6];
+	h->state = v[7];
+	h->type = v[8];
+}
 
 /* Where a row's parts are, as row_read finds them. */
 struct row {
@@ -105,7 +129,7 @@ int table_add(struct table *t, struct field_ctx *c, const struct sock *s)
 				   (s->owners ? ROW_HAS_OWNERS : 0)),
 		.proto = s->proto, .family = s->family, .state = s->state, .type = s->type,
 	};
-	buf_add(&t->packed, &h, sizeof(h));
+	head_put(&t->packed, &h);
 	if (t->processes)
 		buf_add(&t->packed, &s->inode, sizeof(s->inode));
 	if (s->owners)
@@ -119,8 +143,8 @@ int table_add(struct table *t, struct field_ctx *c, const struct sock *s)
 static void row_read(const struct table *t, const char *p, struct row *row)
 {
 	const char *start = p;
-	memcpy(&row->h, p, sizeof(row->h));
-	p += sizeof(row->h);
+	head_get(p, &row->h);
+	p += HEAD_SIZE;
 	row->inode = 0;
 	if (t->processes) {
 		memcpy(&row->inode, p, sizeof(row->inode));

@@ -244,6 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.retrans = w.retrans;
 	s.has_uid = w.flags & 1;
 	s.has_timer = w.flags & 2;
+	s.v6only = w.flags & 0x10;
 	s.recv_q = (uint32_t)le(w.recv_q, 4);
 	s.send_q = (uint32_t)le(w.send_q, 4);
 	s.uid = uids[w.uid_pick & 3];
