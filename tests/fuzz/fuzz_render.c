@@ -184,9 +184,40 @@ static void render_all(const struct render_opts *o, const struct sock *rows, siz
 	free(out);
 }
 
+/* The uids an input picks from: root, nobody and two ordinary ones. */
+static const uint32_t uids[] = {0, 65534, 4242, 1000};
+
+/* The record's plain fields, as the fixed block gives them. */
+static void fill_sock(struct sock *s, const struct raw *w)
+{
+	memset(s, 0, sizeof(*s));
+	s->proto = (uint8_t)(w->proto % PROTO_COUNT);
+	s->family = w->family;
+	s->state = w->state;
+	s->type = w->type;
+	s->timer = w->timer;
+	s->retrans = w->retrans;
+	s->has_uid = w->flags & 1;
+	s->has_timer = w->flags & 2;
+	s->v6only = w->flags & 0x10;
+	s->recv_q = (uint32_t)le(w->recv_q, 4);
+	s->send_q = (uint32_t)le(w->send_q, 4);
+	s->uid = uids[w->uid_pick & 3];
+	s->ifindex = w->ifindex % 4;
+	s->expires_ms = (uint32_t)le(w->expires, 4);
+	s->inode = le(w->inode, 8);
+	s->cookie = le(w->cookie, 8);
+	s->peer_inode = le(w->peer_inode, 8);
+	memcpy(s->local.addr, w->laddr, 16);
+	s->local.port = (uint16_t)le(w->lport, 2);
+	s->local.scope = w->lscope % 4;
+	memcpy(s->peer.addr, w->paddr, 16);
+	s->peer.port = (uint16_t)le(w->pport, 2);
+	s->peer.scope = w->pscope % 4;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint32_t uids[] = {0, 65534, 4242, 1000};
 	struct raw w;
 	memset(&w, 0, sizeof(w));
 	size_t fixed = size < sizeof(w) ? size : sizeof(w);
@@ -235,30 +266,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	struct sock s;
-	memset(&s, 0, sizeof(s));
-	s.proto = (uint8_t)(w.proto % PROTO_COUNT);
-	s.family = w.family;
-	s.state = w.state;
-	s.type = w.type;
-	s.timer = w.timer;
-	s.retrans = w.retrans;
-	s.has_uid = w.flags & 1;
-	s.has_timer = w.flags & 2;
-	s.v6only = w.flags & 0x10;
-	s.recv_q = (uint32_t)le(w.recv_q, 4);
-	s.send_q = (uint32_t)le(w.send_q, 4);
-	s.uid = uids[w.uid_pick & 3];
-	s.ifindex = w.ifindex % 4;
-	s.expires_ms = (uint32_t)le(w.expires, 4);
-	s.inode = le(w.inode, 8);
-	s.cookie = le(w.cookie, 8);
-	s.peer_inode = le(w.peer_inode, 8);
-	memcpy(s.local.addr, w.laddr, 16);
-	s.local.port = (uint16_t)le(w.lport, 2);
-	s.local.scope = w.lscope % 4;
-	memcpy(s.peer.addr, w.paddr, 16);
-	s.peer.port = (uint16_t)le(w.pport, 2);
-	s.peer.scope = w.pscope % 4;
+	fill_sock(&s, &w);
 	if (s.proto == PROTO_UNIX || s.family == AF_UNIX) {
 		s.path = path;
 		s.path_len = (uint32_t)(plen1 * reps);
