@@ -18,6 +18,7 @@
  * branches say nothing about the renderers, and instrumented they took
  * most of each run.
  */
+#include <locale.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +67,11 @@ static uint64_t le(const uint8_t *p, int n)
 
 int fuzz_init(void)
 {
+	/*
+	 * Cell widths as a user's terminal has them (sockstat sets LC_CTYPE
+	 * from the environment); without the locale, the C one still works.
+	 */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	return names_create(&names, FUZZ_DATA "/render/services");
 }
 
