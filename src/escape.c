@@ -1,7 +1,12 @@
+/* wcwidth is X/Open. */
+#define _XOPEN_SOURCE 700
+
 #include "escape.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <wchar.h>
 
 static const char hex[] = "0123456789abcdef";
 
@@ -60,7 +65,7 @@ static size_t u8dec(const unsigned char *s, size_t len, uint32_t *cp)
  */
 static bool deceptive(uint32_t c)
 {
-	return c == 0x2028 || c == 0x2029 || c == 0x200e || c == 0x200f ||
+	return c == 0x2028 || c == 0x2029 || c == 0x061c || c == 0x200e || c == 0x200f ||
 	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 }
 
@@ -200,4 +205,36 @@ void escape_json(struct buf *out, const char *str, size_t len)
 	buf_addc(out, '"');
 	walk(out, (const unsigned char *)str, len, &json_policy);
 	buf_addc(out, '"');
+}
+
+size_t escape_width(const char *s, size_t len)
+{
+	size_t w = 0;
+	mbstate_t st;
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < len;) {
+		unsigned char b = (unsigned char)s[i];
+		if (b < 0x80) {
+			w++;
+			i++;
+			continue;
+		}
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, s + i, len - i, &st);
+		if (n == 0 || n > len - i) {
+			/*
+			 * The locale cannot read it (the C locale reads no UTF-8):
+			 * a character per lead byte, as a UTF-8 terminal shows it.
+			 */
+			memset(&st, 0, sizeof(st));
+			if ((b & 0xc0) != 0x80)
+				w++;
+			i++;
+			continue;
+		}
+		int cw = wcwidth(wc);
+		w += cw < 0 ? 1 : (size_t)cw;
+		i += n;
+	}
+	return w;
 }

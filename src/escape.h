@@ -26,4 +26,13 @@ void escape_text(struct buf *out, const char *s, size_t len);
  */
 void escape_json(struct buf *out, const char *s, size_t len);
 
+/*
+ * The terminal cells that s (len bytes of escape_text output) takes under
+ * the C library's LC_CTYPE locale: wcwidth of each character mbrtowc reads,
+ * so a CJK character counts two and a combining mark none; where the
+ * locale reads no such character (the C locale), one per UTF-8 lead byte.
+ * Escapes count as what they are, ASCII: "\\x1b" is four cells.
+ */
+size_t escape_width(const char *s, size_t len);
+
 #endif

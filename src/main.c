@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -272,6 +273,7 @@ static void usage_hint(void)
 
 int main(int argc, char **argv)
 {
+	setlocale(LC_CTYPE, "");
 	/* A closed pipe shows up as EPIPE from a write, and ends quietly. */
 	signal(SIGPIPE, SIG_IGN);
 

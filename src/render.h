@@ -41,8 +41,10 @@ int render_create(struct render **out, FILE *f, const struct render_opts *o,
  * Takes one socket (s->owners set by the caller when processes are on).
  * The table copies what it needs (formatted cells) and prints at
  * render_finish, once widths are known; JSON and NDJSON write the row now.
- * s need not outlive the call. Returns 0 or a negative errno (-EPIPE when
- * the reader went away).
+ * s need not outlive the call. Returns 0, -EPIPE when the reader went
+ * away (stop: nothing more will be read), -ENOMEM, or -EOVERFLOW for a
+ * table cell over 64 KiB. Any other write error is kept and returned by
+ * render_finish, so every format reports it the same way.
  */
 int render_row(struct render *r, const struct sock *s);
 
@@ -55,7 +57,10 @@ int render_row(struct render *r, const struct sock *s);
  */
 void render_set_owners(struct render *r, const struct owners *owners);
 
-/* Prints what is buffered and closes the JSON array. Returns 0 or -errno. */
+/*
+ * Prints what is buffered, closes the JSON array and flushes f. Returns 0
+ * or the first negative errno of any write (-EPIPE, -ENOSPC, ...).
+ */
 int render_finish(struct render *r);
 void render_destroy(struct render *r); /* NULL-safe */
 

@@ -1,3 +1,4 @@
+#include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,6 +83,11 @@ static void text_c1(void **state)
 	/* Bidirectional overrides would reorder what the admin reads. */
 	TEXT("a\xe2\x80\xae" "b", "a\\xe2\\x80\\xaeb");
 	TEXT("\xe2\x80\xa8", "\\xe2\\x80\\xa8");
+	/* U+061C ARABIC LETTER MARK is a bidi control like U+200E/U+200F. */
+	TEXT("a\xd8\x9c" "b", "a\\xd8\\x9cb");
+	TEXT("\xe2\x80\x8e\xe2\x80\x8f", "\\xe2\\x80\\x8e\\xe2\\x80\\x8f");
+	/* Its neighbours are letters and pass. */
+	TEXT("\xd8\x9b\xd8\x9d", "\xd8\x9b\xd8\x9d");
 }
 
 static void text_invalid(void **state)
@@ -126,6 +132,30 @@ static void json_utf8(void **state)
 	JSON("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");
 	JSON("\xc2\x9b", "\"\\u009b\"");
 	JSON("\xe2\x80\xae", "\"\\u202e\"");
+	JSON("\xd8\x9c", "\"\\u061c\"");
+}
+
+/*
+ * Widths are terminal cells under the locale: a CJK character takes two,
+ * a combining mark none, an escape its own length; where the locale reads
+ * no UTF-8 (C), one per character.
+ */
+static void width_cells(void **state)
+{
+	(void)state;
+	assert_int_equal(escape_width("abc", 3), 3);
+	assert_int_equal(escape_width("\\x1b", 4), 4);
+	assert_non_null(setlocale(LC_CTYPE, "C"));
+	assert_int_equal(escape_width("\xe6\x97\xa5\xe6\x9c\xac", 6), 2);
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		printf("skipped: no C.UTF-8 locale\n");
+		skip();
+	}
+	assert_int_equal(escape_width("\xe6\x97\xa5\xe6\x9c\xac", 6), 4); /* 日本 */
+	assert_int_equal(escape_width("e\xcc\x81", 3), 1);                 /* e + U+0301 */
+	assert_int_equal(escape_width("caf\xc3\xa9", 5), 4);
+	assert_int_equal(escape_width("/\xe6\x97\xa5.sock", 9), 8);
+	setlocale(LC_CTYPE, "C");
 }
 
 static void json_invalid(void **state)
@@ -205,6 +235,7 @@ int main(void)
 		cmocka_unit_test(json_basic),
 		cmocka_unit_test(json_utf8),
 		cmocka_unit_test(json_invalid),
+		cmocka_unit_test(width_cells),
 		cmocka_unit_test(exhaustive_pairs),
 		cmocka_unit_test(long_input),
 	};

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <locale.h>
 #include <net/if.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "escape.h"
 #include "jsoncheck.h"
 #include "names.h"
 #include "owners.h"
@@ -262,7 +264,7 @@ static void table_addresses(void **state)
 	v[4].peer.port = 65535;
 	check_table(&table_opts, v, 5,
 		"Proto State     Recv-Q Send-Q Local Address             Peer Address        Process\n"
-		"udp6  UNCONN    7      0      [::ffff:127.0.0.1]:domain [::]:*              root\n"
+		"udp6  UNCONN    7      0      [::ffff:127.0.0.1]:domain *:*                 root\n"
 		"tcp6  SYN_SENT  0      0      [fe80::1%lo]:40000        [fe80::2%lo]:http   root\n"
 		"tcp6  SYN_SENT  0      0      [fe80::1%9999]:40000      [fe80::2%9999]:http root\n"
 		"raw   UNCONN    0      0      0.0.0.0:1                 0.0.0.0:*           root\n"
@@ -289,14 +291,14 @@ static void table_unix_packet(void **state)
 	v[2].type = SOCK_DGRAM;
 	v[2].state = SS_CLOSE;
 	check_table(&table_opts, v, 7,
-		"Proto  State       Recv-Q Send-Q Local Address           Peer Address Process\n"
-		"u_str  LISTEN      0      0      /run/x.sock             *            root\n"
-		"u_str  ESTABLISHED 0      0      @dbus\\x00x              4711         root\n"
-		"u_dgr  UNCONN      0      0      *                       77           root\n"
-		"u_str  LISTEN      0      0      /tmp/\\x1b]0;pwned\\x07\\n *            root\n"
-		"packet UNCONN      0      0      ALL:lo                  *            root\n"
-		"packet UNCONN      0      0      0x88cc:*                *            root\n"
-		"packet UNCONN      0      0      IPv6:9999               *            root\n");
+		"Proto  State       Recv-Q Send-Q Local Address             Peer Address Process\n"
+		"u_str  LISTEN      0      0      /run/x.sock 8             *            root\n"
+		"u_str  ESTABLISHED 0      0      @dbus\\x00x 8              * 4711       root\n"
+		"u_dgr  UNCONN      0      0      * 8                       * 77         root\n"
+		"u_str  LISTEN      0      0      /tmp/\\x1b]0;pwned\\x07\\n 8 *            root\n"
+		"packet UNCONN      0      0      ALL:lo                    *            root\n"
+		"packet UNCONN      0      0      0x88cc:*                  *            root\n"
+		"packet UNCONN      0      0      IPv6:9999                 *            root\n");
 }
 
 static void table_owners(void **state)
@@ -347,7 +349,7 @@ static void table_details(void **state)
 		"Proto State       Recv-Q Send-Q Local Address  Peer Address UID  Inode  Cookie Iface Timer                Memory                                           Info                                                                                                                                Process\n"
 		"tcp6  ESTABLISHED 0      0      [::1]:http-alt [::1]:51234  4242 123456 42     lo    keepalive (7.12/0/0) skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0) cubic rtt:0.05/0.025 mss:65483 cwnd:10 ssthresh:7 retrans:0/2 bytes_sent:10 bytes_acked:11 bytes_received:12 delivery_rate:10.0Mbps 4242\n"
 		"tcp   LISTEN      0      128    0.0.0.0:ssh    0.0.0.0:*    0    1000   -      *     off (0.00/0/0)       -                                                -                                                                                                                                   root 612 sshd\n"
-		"u_str LISTEN      0      0      *              *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
+		"u_str LISTEN      0      0      * 8            *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
 }
 
 /* Checks JSON output exactly, and that it parses: as one document, or line by line. */
@@ -385,10 +387,10 @@ static void json_inet(void **state)
 	check_json(&json_opts, v, 5,
 		"[\n"
 		"{\"proto\":\"tcp\",\"family\":\"inet\",\"state\":\"LISTEN\",\"recv_q\":0,\"send_q\":128,\"local\":{\"address\":\"0.0.0.0\",\"port\":22,\"service\":\"ssh\"},\"peer\":{\"address\":\"0.0.0.0\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":1000,\"processes\":[{\"pid\":612,\"command\":\"sshd\",\"fd\":3,\"user\":\"root\"}]},\n"
-		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"processes\":[]},\n"
-		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"uid\":null,\"user\":null,\"inode\":5,\"processes\":[]},\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"v6only\":true,\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"processes\":[]},\n"
+		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":false,\"uid\":null,\"user\":null,\"inode\":5,\"processes\":[]},\n"
 		"{\"proto\":\"raw\",\"family\":\"inet\",\"state\":\"UNCONN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"0.0.0.0\",\"port\":1},\"peer\":{\"address\":\"0.0.0.0\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":7,\"processes\":[{\"pid\":1,\"command\":\"systemd\",\"fd\":12,\"user\":\"root\"},{\"pid\":77,\"command\":\"\\u001b[31mevil\\n\xef""\xbf""\xbd""\",\"fd\":9,\"user\":\"4242\"}]},\n"
-		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"SYN_SENT\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"fe80::1\",\"port\":40000,\"scope_id\":3},\"peer\":{\"address\":\"fe80::2\",\"port\":80,\"scope_id\":3},\"uid\":0,\"user\":\"root\",\"inode\":6,\"processes\":[]}\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"SYN_SENT\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"fe80::1\",\"port\":40000,\"scope_id\":3},\"peer\":{\"address\":\"fe80::2\",\"port\":80,\"scope_id\":3},\"v6only\":true,\"uid\":0,\"user\":\"root\",\"inode\":6,\"processes\":[]}\n"
 		"]\n");
 }
 
@@ -459,8 +461,8 @@ static void json_details(void **state)
 	o.extended = o.info = o.memory = o.timers = true;
 	o.format = FORMAT_NDJSON;
 	check_json(&o, v, 3,
-		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"cookie\":42,\"interface\":\"lo\",\"tcp_info\":{\"congestion\":null,\"rtt\":0.05,\"rttvar\":0.025,\"cwnd\":10,\"ssthresh\":null,\"retransmits\":1,\"total_retrans\":2,\"bytes_sent\":10,\"bytes_acked\":11,\"bytes_received\":12,\"delivery_rate\":1250000,\"mss\":65483},\"memory\":{\"rmem_alloc\":1,\"rcvbuf\":2,\"wmem_alloc\":3,\"sndbuf\":4},\"timer\":{\"kind\":\"on\",\"expires_ms\":200,\"retrans\":3},\"processes\":[]}\n"
-		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"uid\":0,\"user\":\"root\",\"inode\":5,\"cookie\":null,\"interface\":null,\"memory\":null,\"timer\":{\"kind\":\"off\",\"expires_ms\":0,\"retrans\":0},\"processes\":[]}\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet6\",\"state\":\"ESTABLISHED\",\"recv_q\":0,\"send_q\":0,\"local\":{\"address\":\"::1\",\"port\":8080,\"service\":\"http-alt\"},\"peer\":{\"address\":\"::1\",\"port\":51234},\"v6only\":true,\"uid\":4242,\"user\":\"4242\",\"inode\":123456,\"cookie\":42,\"interface\":\"lo\",\"timer\":{\"kind\":\"on\",\"expires_ms\":200,\"retrans\":3},\"memory\":{\"rmem_alloc\":1,\"rcvbuf\":2,\"wmem_alloc\":3,\"sndbuf\":4},\"tcp_info\":{\"congestion\":null,\"rtt\":0.05,\"rttvar\":0.025,\"cwnd\":10,\"ssthresh\":null,\"retransmits\":1,\"total_retrans\":2,\"bytes_sent\":10,\"bytes_acked\":11,\"bytes_received\":12,\"delivery_rate\":1250000,\"mss\":65483},\"processes\":[]}\n"
+		"{\"proto\":\"udp\",\"family\":\"inet6\",\"state\":\"UNCONN\",\"recv_q\":7,\"send_q\":0,\"local\":{\"address\":\"::ffff:127.0.0.1\",\"port\":53,\"service\":\"domain\"},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":false,\"uid\":0,\"user\":\"root\",\"inode\":5,\"cookie\":null,\"interface\":null,\"timer\":{\"kind\":\"off\",\"expires_ms\":0,\"retrans\":0},\"memory\":null,\"processes\":[]}\n"
 		"{\"proto\":\"unix\",\"family\":\"unix\",\"type\":\"stream\",\"state\":\"LISTEN\",\"recv_q\":0,\"send_q\":0,\"local\":{\"path\":\"\"},\"peer\":{\"inode\":0},\"uid\":0,\"user\":\"root\",\"inode\":8,\"cookie\":null,\"interface\":null,\"memory\":null,\"processes\":[]}\n");
 }
 
@@ -473,6 +475,180 @@ static void json_empty(void **state)
 	check_json(&o, NULL, 0, "");
 	check_table(&table_opts, NULL, 0,
 		"Proto State Recv-Q Send-Q Local Address Peer Address Process\n");
+}
+
+/* A wildcard that takes IPv4 too is *, as ss prints it; a v6-only one [::]. */
+static void dual_stack(void **state)
+{
+	(void)state;
+	struct sock v[] = {base(PROTO_TCP, AF_INET6, SS_LISTEN), base(PROTO_TCP, AF_INET6, SS_LISTEN),
+			   base(PROTO_UDP, AF_INET6, SS_CLOSE), tcp6_estab()};
+	v[0].local.port = 9090;
+	v[0].inode = 10;
+	v[1] = v[0];
+	v[1].local.port = 9091;
+	v[1].v6only = true;
+	v[2].local.port = 9092;
+	v[2].inode = 11;
+	/* The kernel reports the flag only for LISTEN and CLOSE: ::1 says it. */
+	v[3].v6only = false;
+	struct render_opts o = table_opts;
+	o.numeric = true;
+	check_table(&o, v, 4,
+		"Proto State       Recv-Q Send-Q Local Address Peer Address Process\n"
+		"tcp6  LISTEN      0      0      *:9090        *:*          root\n"
+		"tcp6  LISTEN      0      0      [::]:9091     [::]:*       root\n"
+		"udp6  UNCONN      0      0      *:9092        *:*          root\n"
+		"tcp6  ESTABLISHED 0      0      [::1]:8080    [::1]:51234  4242\n");
+	o = json_opts;
+	o.numeric = true;
+	o.processes = false;
+	char *t = render(&o, v, 4);
+	assert_true(json_valid(t, strlen(t)));
+	const char *want[] = {"\"port\":9090},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":false,",
+			      "\"port\":9091},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":true,",
+			      "\"port\":9092},\"peer\":{\"address\":\"::\",\"port\":0},\"v6only\":false,",
+			      "\"port\":51234},\"v6only\":true,"};
+	for (size_t i = 0; i < 4; i++)
+		assert_non_null(strstr(t, want[i]));
+	free(t);
+	/* Not on IPv4 sockets. */
+	struct sock four = tcp_listen();
+	t = render(&o, &four, 1);
+	assert_null(strstr(t, "v6only"));
+	free(t);
+}
+
+/*
+ * A socket without a file (inode 0) has no owner and its kernel uid 0 is
+ * a placeholder: Process and UID are "-", JSON uid and user null.
+ */
+static void no_file(void **state)
+{
+	(void)state;
+	struct sock v[] = {tcp_listen(), tcp_listen()};
+	v[0].state = SS_TIME_WAIT;
+	v[0].inode = 0;
+	v[0].owners = NULL;
+	v[1].owners = NULL;
+	struct render_opts o = table_opts;
+	o.numeric = true;
+	check_table(&o, v, 2,
+		"Proto State     Recv-Q Send-Q Local Address Peer Address Process\n"
+		"tcp   TIME_WAIT 0      128    0.0.0.0:22    0.0.0.0:*    -\n"
+		"tcp   LISTEN    0      128    0.0.0.0:22    0.0.0.0:*    root\n");
+	o.processes = false;
+	o.header = false;
+	o.extended = true;
+	check_table(&o, v, 2,
+		"tcp TIME_WAIT 0 128 0.0.0.0:22 0.0.0.0:* - 0    - * -\n"
+		"tcp LISTEN    0 128 0.0.0.0:22 0.0.0.0:* 0 1000 - * root\n");
+	o = json_opts;
+	o.numeric = true;
+	check_json(&o, v, 1,
+		"[\n"
+		"{\"proto\":\"tcp\",\"family\":\"inet\",\"state\":\"TIME_WAIT\",\"recv_q\":0,\"send_q\":128,\"local\":{\"address\":\"0.0.0.0\",\"port\":22},\"peer\":{\"address\":\"0.0.0.0\",\"port\":0},\"uid\":null,\"user\":null,\"inode\":0,\"processes\":[]}\n"
+		"]\n");
+}
+
+/*
+ * One entry per process in the table, in pid order, however many fds it
+ * holds the socket on and in whatever order the chain comes; JSON keeps
+ * every pid and fd.
+ */
+static void owners_once(void **state)
+{
+	(void)state;
+	static const struct owner c3 = {NULL, 9, 4, 0, "nine"};
+	static const struct owner c2 = {&c3, 5, 7, 0, "five"};
+	static const struct owner c1 = {&c2, 5, 3, 0, "five"};
+	static const struct owner u3 = {NULL, 5, 3, 0, "five"};
+	static const struct owner u2 = {&u3, 2, 1, 0, "two"};
+	static const struct owner u1 = {&u2, 9, 4, 0, "nine"};
+	static const struct owner u0 = {&u1, 5, 7, 0, "five"};
+	struct sock v[] = {tcp_listen(), tcp_listen()};
+	v[0].owners = &c1;
+	v[1].owners = &u0;
+	struct render_opts o = table_opts;
+	o.header = false;
+	check_table(&o, v, 2,
+		"tcp LISTEN 0 128 0.0.0.0:ssh 0.0.0.0:* root 5 five, root 9 nine\n"
+		"tcp LISTEN 0 128 0.0.0.0:ssh 0.0.0.0:* root 2 two, root 5 five, root 9 nine\n");
+	char *t = render(&json_opts, v, 1);
+	assert_non_null(strstr(t, "\"processes\":[{\"pid\":5,\"command\":\"five\",\"fd\":3,\"user\":\"root\"},{\"pid\":5,\"command\":\"five\",\"fd\":7,\"user\":\"root\"},{\"pid\":9,"));
+	free(t);
+}
+
+/* The display column where needle starts in line, in terminal cells. */
+static size_t cells_before(const char *line, const char *needle)
+{
+	const char *at = strstr(line, needle);
+	assert_non_null(at);
+	return escape_width(line, (size_t)(at - line));
+}
+
+/* A CJK path is two cells a character: the next column still lines up. */
+static void wide_cells(void **state)
+{
+	(void)state;
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		printf("skipped: no C.UTF-8 locale\n");
+		skip();
+	}
+	static const char cjk[] = "/run/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e.sock"; /* 日本語 */
+	static const char plain[] = "/run/abc.sock";
+	static const char esc[] = "/run/\x01x.sock";
+	struct sock v[] = {unix_sock(cjk, sizeof(cjk) - 1, 0), unix_sock(plain, sizeof(plain) - 1, 0),
+			   unix_sock(esc, sizeof(esc) - 1, 0)};
+	v[1].peer_inode = 99;
+	v[2].peer_inode = 98;
+	char *t = render(&table_opts, v, 3);
+	setlocale(LC_CTYPE, "C");
+	no_trailing_space(t);
+	char *save = NULL;
+	char *head = strtok_r(t, "\n", &save);
+	char *l1 = strtok_r(NULL, "\n", &save);
+	char *l2 = strtok_r(NULL, "\n", &save);
+	char *l3 = strtok_r(NULL, "\n", &save);
+	assert_non_null(l3);
+	setlocale(LC_CTYPE, "C.UTF-8");
+	size_t col = cells_before(head, "Peer Address");
+	/* 日本語 is six cells and nine bytes; \x01 is four cells. */
+	assert_int_equal(cells_before(l1, " * "), col - 1);
+	assert_int_equal(cells_before(l2, "* 99"), col);
+	assert_int_equal(cells_before(l3, "* 98"), col);
+	/* The widest cell is the CJK one: 5 + 6 + 7 cells. */
+	assert_int_equal(col, strlen("Proto State  Recv-Q Send-Q ") + 18 + 1);
+	setlocale(LC_CTYPE, "C");
+	free(t);
+}
+
+/*
+ * A write error is the same negative errno for every format, reported
+ * once by render_finish: JSON rows do not fail one by one (only a reader
+ * that went away stops them early).
+ */
+static void write_error(void **state)
+{
+	(void)state;
+	enum render_format formats[] = {FORMAT_TABLE, FORMAT_JSON, FORMAT_NDJSON};
+	for (size_t k = 0; k < 3; k++) {
+		FILE *f = fopen("/dev/full", "w");
+		if (!f) {
+			printf("skipped: no /dev/full\n");
+			skip();
+		}
+		struct render_opts o = json_opts;
+		o.format = formats[k];
+		struct render *r;
+		assert_int_equal(render_create(&r, f, &o, names), 0);
+		struct sock s = tcp6_estab();
+		for (int i = 0; i < 5000; i++)
+			assert_int_equal(render_row(r, &s), 0);
+		assert_int_equal(render_finish(r), -ENOSPC);
+		render_destroy(r);
+		fclose(f);
+	}
 }
 
 static char *summary_text(const struct render_opts *o, const struct summary *sum)
@@ -674,6 +850,11 @@ int main(void)
 		cmocka_unit_test(json_unix_packet),
 		cmocka_unit_test(json_details),
 		cmocka_unit_test(json_empty),
+		cmocka_unit_test(dual_stack),
+		cmocka_unit_test(no_file),
+		cmocka_unit_test(owners_once),
+		cmocka_unit_test(wide_cells),
+		cmocka_unit_test(write_error),
 		cmocka_unit_test(summary_counts),
 		cmocka_unit_test(summary_empty),
 		cmocka_unit_test(closed_pipe),

@@ -2,22 +2,39 @@
  * The renderers, fed records whose every field comes from the input: the
  * process name and the UNIX path especially, since any local user chooses
  * those bytes. Each input is rendered as a table and as JSON or NDJSON.
- * The table must hold no control byte but '\n', no C1 control, only valid
- * UTF-8 and no trailing space; the JSON must parse (strictly: valid UTF-8,
- * no raw control characters in strings) and hold no raw control byte but
- * '\n' between values.
+ * The table must hold no control byte but '\n', no C1 control, no bidi
+ * control (U+061C included) or line separator, only valid UTF-8 and no
+ * trailing space; the JSON must parse (strictly: valid UTF-8, no raw
+ * control characters in strings) and hold no raw control byte but '\n'
+ * between values.
  *
  * Input: a fixed-size block of record fields (struct layout below, short
  * input is zero-filled), then the process name up to the first NUL, then
- * the UNIX path (all remaining bytes, NUL included), repeated as many
- * times as one field says, so that small inputs can make long paths.
+ * the UNIX path (all remaining bytes, NUL included), repeated up to 9
+ * times when one field says so, so that small inputs can make long cells.
+ *
+ * Speed: the checkers below read every output byte, but are left out of
+ * the sanitizers' and the fuzzer's instrumentation (CHECKER): their
+ * branches say nothing about the renderers, and instrumented they took
+ * most of each run.
  */
+#include <locale.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#if defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(disable_sanitizer_instrumentation)
+#define CHECKER __attribute__((disable_sanitizer_instrumentation, no_sanitize("coverage")))
+#endif
+#endif
+#ifndef CHECKER
+#define CHECKER
+#endif
+#define JSONCHECK_FN CHECKER
 
 #include "../jsoncheck.h"
 #include "fuzz.h"
@@ -50,10 +67,15 @@ static uint64_t le(const uint8_t *p, int n)
 
 int fuzz_init(void)
 {
+	/*
+	 * Cell widths as a user's terminal has them (sockstat sets LC_CTYPE
+	 * from the environment); without the locale, the C one still works.
+	 */
+	setlocale(LC_CTYPE, "C.UTF-8");
 	return names_create(&names, FUZZ_DATA "/render/services");
 }
 
-static bool utf8_ok(const unsigned char *p, size_t n, bool table)
+CHECKER static bool utf8_ok(const unsigned char *p, size_t n, bool table)
 {
 	for (size_t i = 0; i < n;) {
 		unsigned c = p[i];
@@ -78,6 +100,11 @@ static bool utf8_ok(const unsigned char *p, size_t n, bool table)
 		/* C1 controls reach a terminal as commands: the table escapes them. */
 		if (table && cp >= 0x80 && cp <= 0x9f)
 			return false;
+		/* So are line separators and every bidi control, U+061C too. */
+		if (table && (cp == 0x061c || cp == 0x200e || cp == 0x200f || cp == 0x2028 ||
+			      cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+			      (cp >= 0x2066 && cp <= 0x2069)))
+			return false;
 		i += k + 1;
 	}
 	return true;
@@ -92,10 +119,11 @@ static _Noreturn void fail(const char *what, const char *out, size_t n)
 	fuzz_fail(what);
 }
 
-static void check_table(const char *out, size_t n, size_t rows, bool header)
+CHECKER static void check_table(const char *out, size_t n, size_t rows, bool header)
 {
 	if (!utf8_ok((const unsigned char *)out, n, true))
-		fail("table output holds a control byte, a C1 control or invalid UTF-8", out, n);
+		fail("table output holds a control byte, a C1 or bidi control, or invalid UTF-8",
+		     out, n);
 	size_t lines = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (out[i] != '\n')
@@ -110,7 +138,7 @@ static void check_table(const char *out, size_t n, size_t rows, bool header)
 		fail("table rows are not one line each", out, n);
 }
 
-static void check_json(const char *out, size_t n, bool nd, size_t rows)
+CHECKER static void check_json(const char *out, size_t n, bool nd, size_t rows)
 {
 	if (!utf8_ok((const unsigned char *)out, n, false))
 		fail("JSON output holds a raw control byte or invalid UTF-8", out, n);
@@ -162,9 +190,40 @@ static void render_all(const struct render_opts *o, const struct sock *rows, siz
 	free(out);
 }
 
+/* The uids an input picks from: root, nobody and two ordinary ones. */
+static const uint32_t uids[] = {0, 65534, 4242, 1000};
+
+/* The record's plain fields, as the fixed block gives them. */
+static void fill_sock(struct sock *s, const struct raw *w)
+{
+	memset(s, 0, sizeof(*s));
+	s->proto = (uint8_t)(w->proto % PROTO_COUNT);
+	s->family = w->family;
+	s->state = w->state;
+	s->type = w->type;
+	s->timer = w->timer;
+	s->retrans = w->retrans;
+	s->has_uid = w->flags & 1;
+	s->has_timer = w->flags & 2;
+	s->v6only = w->flags & 0x10;
+	s->recv_q = (uint32_t)le(w->recv_q, 4);
+	s->send_q = (uint32_t)le(w->send_q, 4);
+	s->uid = uids[w->uid_pick & 3];
+	s->ifindex = w->ifindex % 4;
+	s->expires_ms = (uint32_t)le(w->expires, 4);
+	s->inode = le(w->inode, 8);
+	s->cookie = le(w->cookie, 8);
+	s->peer_inode = le(w->peer_inode, 8);
+	memcpy(s->local.addr, w->laddr, 16);
+	s->local.port = (uint16_t)le(w->lport, 2);
+	s->local.scope = w->lscope % 4;
+	memcpy(s->peer.addr, w->paddr, 16);
+	s->peer.port = (uint16_t)le(w->pport, 2);
+	s->peer.scope = w->pscope % 4;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint32_t uids[] = {0, 65534, 4242, 1000};
 	struct raw w;
 	memset(&w, 0, sizeof(w));
 	size_t fixed = size < sizeof(w) ? size : sizeof(w);
@@ -179,7 +238,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The path: what follows, repeated. */
 	const uint8_t *pbase = nul ? nul + 1 : rest + rlen;
 	size_t plen1 = (size_t)(rest + rlen - pbase);
-	size_t reps = (size_t)w.repeat % 64 + 1;
+	/*
+	 * Most inputs use the path once: each repeat costs as much again, and
+	 * escaping already makes short paths long (a control byte is four).
+	 * Values 0xf8 and up repeat it 2 to 9 times, for long cells.
+	 */
+	size_t reps = w.repeat >= 0xf8 ? (size_t)w.repeat - 0xf8 + 2 : 1;
 	char *path = malloc(plen1 * reps + 1);
 	if (!comm || !path) {
 		free(comm);
@@ -208,29 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	struct sock s;
-	memset(&s, 0, sizeof(s));
-	s.proto = (uint8_t)(w.proto % PROTO_COUNT);
-	s.family = w.family;
-	s.state = w.state;
-	s.type = w.type;
-	s.timer = w.timer;
-	s.retrans = w.retrans;
-	s.has_uid = w.flags & 1;
-	s.has_timer = w.flags & 2;
-	s.recv_q = (uint32_t)le(w.recv_q, 4);
-	s.send_q = (uint32_t)le(w.send_q, 4);
-	s.uid = uids[w.uid_pick & 3];
-	s.ifindex = w.ifindex % 4;
-	s.expires_ms = (uint32_t)le(w.expires, 4);
-	s.inode = le(w.inode, 8);
-	s.cookie = le(w.cookie, 8);
-	s.peer_inode = le(w.peer_inode, 8);
-	memcpy(s.local.addr, w.laddr, 16);
-	s.local.port = (uint16_t)le(w.lport, 2);
-	s.local.scope = w.lscope % 4;
-	memcpy(s.peer.addr, w.paddr, 16);
-	s.peer.port = (uint16_t)le(w.pport, 2);
-	s.peer.scope = w.pscope % 4;
+	fill_sock(&s, &w);
 	if (s.proto == PROTO_UNIX || s.family == AF_UNIX) {
 		s.path = path;
 		s.path_len = (uint32_t)(plen1 * reps);

@@ -173,13 +173,32 @@ class Row:
 
     def __init__(self, line):
         self.line = line
-        f = line.split()
+        toks = [(m.group(), m.start()) for m in re.finditer(r"\S+", line)]
+        f = [t for t, _ in toks]
         if len(f) < 6:
             raise ValueError("short table row: %r" % line)
         self.proto, self.state, self.recvq, self.sendq, self.local, self.peer = f[:6]
-        self.process = " ".join(f[6:])
+        # Where each column starts: Proto .. Peer Address, then Process.
+        self.col_starts = [o for _, o in toks[:6]]
+        rest = 6
+        self.inode = None
+        if self.proto == "unix" or self.proto.startswith("u_"):
+            # UNIX: "PATH INODE" and "* PEERINODE" (or "*"); local and peer
+            # keep the path and the peer inode, as ss_rows gives them. A
+            # peer inode is followed by the Process column, never empty.
+            if len(f) < 7:
+                raise ValueError("short UNIX row: %r" % line)
+            self.inode, self.peer = f[5], f[6]
+            self.col_starts[5] = toks[6][1]
+            rest = 7
+            if f[6] == "*" and len(f) > 8 and f[7].isdigit():
+                self.peer = f[7]
+                rest = 8
+        if rest < len(toks):
+            self.col_starts.append(toks[rest][1])
+        self.process = " ".join(f[rest:])
         # Holders are joined by ", ": the comma is not part of a command.
-        self.pfields = [t[:-1] if t.endswith(",") else t for t in f[6:]]
+        self.pfields = [t[:-1] if t.endswith(",") else t for t in f[rest:]]
 
     @property
     def user(self):
@@ -287,10 +306,8 @@ def _unix_peer(v):
 
 
 def norm_addr(a):
-    """Makes sockstat and ss address spellings comparable: ss may print a
-    v6 wildcard as *:port and 0.0.0.0 as *."""
-    if a.startswith("[::]:"):
-        return "*:" + a[5:]
+    """sockstat spells addresses as ss does (a dual-stack wildcard as
+    *:port, a v6-only one as [::]:port), so nothing is changed."""
     return a
 
 
@@ -495,14 +512,17 @@ THREE_PORT = 41000
 EPHEMERAL = (45000, 45999)
 
 
-def _addr_str(family, addr):
+def _addr_str(family, addr, dual=False):
+    if family == socket.AF_INET6 and dual and addr == "::":
+        return "*"
     return "[%s]" % addr if family == socket.AF_INET6 else addr
 
 
-def endpoint(family, addr, port, name=None):
-    """The table spelling of an inet endpoint; name is the service."""
+def endpoint(family, addr, port, name=None, dual=False):
+    """The table spelling of an inet endpoint; name is the service, dual
+    says the socket takes IPv4 too (not IPV6_V6ONLY): :: is then *."""
     p = "*" if port == 0 else (name if name else str(port))
-    return "%s:%s" % (_addr_str(family, addr), p)
+    return "%s:%s" % (_addr_str(family, addr, dual), p)
 
 
 class StdPopulation(Population):
@@ -537,14 +557,20 @@ class StdPopulation(Population):
         tproto = proto + ("6" if fam == socket.AF_INET6 else "")
         lname = self._svc(local[1], base) if base in ("tcp", "udp") else None
         pname = self._svc(peer[1], base) if base in ("tcp", "udp") and peer[1] else None
+        dual = fam == socket.AF_INET6 and not sock.getsockopt(
+            socket.IPPROTO_IPV6, socket.IPV6_V6ONLY)
         e = self.add(
             proto=tproto, base=base,
             family="inet6" if fam == socket.AF_INET6 else "inet",
             state=state, recvq=recvq, sendq=sendq,
-            local=endpoint(fam, local[0], local[1]),
-            peer=endpoint(fam, peer[0], peer[1]),
-            local_named=endpoint(fam, local[0], local[1], lname),
-            peer_named=endpoint(fam, peer[0], peer[1], pname),
+            # What JSON says: the flag, or a specific (not v4-mapped)
+            # IPv6 address, which takes IPv6 alone whatever the flag.
+            v6only=fam == socket.AF_INET6 and (not dual or not (
+                local[0] == "::" or local[0].startswith("::ffff:"))),
+            local=endpoint(fam, local[0], local[1], dual=dual),
+            peer=endpoint(fam, peer[0], peer[1], dual=dual),
+            local_named=endpoint(fam, local[0], local[1], lname, dual),
+            peer_named=endpoint(fam, peer[0], peer[1], pname, dual),
             lservice=lname, pservice=pname,
             laddr=local[0], lport=local[1], paddr=peer[0], pport=peer[1],
             inode=inode_of(sock) if sock.fileno() >= 0 else 0,

@@ -1,0 +1,205 @@
+#include "render.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "json.h"
+#include "out.h"
+
+void summary_add(struct summary *sum, const struct sock *s)
+{
+	if (s->proto >= PROTO_COUNT || s->state >= SS_MAX)
+		return;
+	sum->count[s->proto][s->family == AF_INET6 ? 1 : 0][s->state]++;
+}
+
+/* Summary state slots: the kernel states, then UNCONN for datagram CLOSE. */
+enum { SLOT_UNCONN = SS_MAX, SLOTS };
+
+static unsigned slot_of(unsigned proto, unsigned state)
+{
+	return state == SS_CLOSE && proto_table[proto].datagram ? SLOT_UNCONN : state;
+}
+
+static const char *slot_name(unsigned slot)
+{
+	return slot == SLOT_UNCONN ? "UNCONN" : state_name(slot);
+}
+
+static bool proto_inet(unsigned p)
+{
+	return (proto_families((enum proto)p) & (FAM_INET | FAM_INET6)) != 0;
+}
+
+/* Per protocol totals: [0] IPv4 or other, [1] IPv6, and by state slot. */
+struct totals {
+	uint64_t fam[2];
+	uint64_t slot[SLOTS];
+};
+
+static void totals_of(const struct summary *sum, unsigned p, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned f = 0; f < 2; f++) {
+		for (unsigned st = 0; st < SS_MAX; st++) {
+			uint64_t n = sum->count[p][f][st];
+			t->fam[f] += n;
+			t->slot[slot_of(p, st)] += n;
+		}
+	}
+}
+
+static void summary_json(struct buf *b, const struct summary *sum)
+{
+	struct json j;
+	json_init(&j, b);
+	json_object_begin(&j);
+	for (unsigned p = 0; p < PROTO_COUNT; p++) {
+		if (!(sum->protos & PROTO_BIT(p)))
+			continue;
+		struct totals t;
+		totals_of(sum, p, &t);
+		json_key(&j, proto_table[p].name);
+		json_object_begin(&j);
+		json_key(&j, "total");
+		json_uint(&j, t.fam[0] + t.fam[1]);
+		if (proto_inet(p)) {
+			json_key(&j, "ipv4");
+			json_uint(&j, t.fam[0]);
+			json_key(&j, "ipv6");
+			json_uint(&j, t.fam[1]);
+		}
+		json_key(&j, "states");
+		json_object_begin(&j);
+		for (unsigned sl = 0; sl < SLOTS; sl++) {
+			if (!t.slot[sl] || !slot_name(sl))
+				continue;
+			json_key(&j, slot_name(sl));
+			json_uint(&j, t.slot[sl]);
+		}
+		json_object_end(&j);
+		json_object_end(&j);
+	}
+	json_object_end(&j);
+	buf_addc(b, '\n');
+}
+
+/*
+ * The summary table: one line per protocol asked for and a total line;
+ * columns Total, IPv4, IPv6, then one per state that any protocol has, so
+ * the table stays as narrow as the host is quiet.
+ */
+enum { SUM_ROWS = PROTO_COUNT + 2, SUM_COLS = 4 + SLOTS, SUM_CELL = 24 };
+
+/* The cells of the summary table, before they are measured. */
+struct sum_cells {
+	char c[SUM_ROWS][SUM_COLS][SUM_CELL];
+	unsigned nrows, ncols;
+};
+
+/* The IPv4 count of the total line: inet protocols only. */
+static uint64_t total_v4(const struct summary *sum)
+{
+	uint64_t v4 = 0;
+	for (unsigned q = 0; q < PROTO_COUNT; q++) {
+		struct totals tq;
+		if (!(sum->protos & PROTO_BIT(q)) || !proto_inet(q))
+			continue;
+		totals_of(sum, q, &tq);
+		v4 += tq.fam[0];
+	}
+	return v4;
+}
+
+static void sum_line(struct sum_cells *sc, const char *name, const struct totals *t,
+		     bool inet, uint64_t v4, const unsigned *slots, unsigned nslots)
+{
+	char (*row)[SUM_CELL] = sc->c[sc->nrows++];
+	snprintf(row[0], SUM_CELL, "%s", name);
+	snprintf(row[1], SUM_CELL, "%llu", (unsigned long long)(t->fam[0] + t->fam[1]));
+	if (inet) {
+		snprintf(row[2], SUM_CELL, "%llu", (unsigned long long)v4);
+		snprintf(row[3], SUM_CELL, "%llu", (unsigned long long)t->fam[1]);
+	} else {
+		snprintf(row[2], SUM_CELL, "-");
+		snprintf(row[3], SUM_CELL, "-");
+	}
+	for (unsigned k = 0; k < nslots; k++)
+		snprintf(row[4 + k], SUM_CELL, "%llu", (unsigned long long)t->slot[slots[k]]);
+}
+
+static void sum_fill(struct sum_cells *sc, const struct summary *sum)
+{
+	unsigned slots[SLOTS];
+	unsigned nslots = 0;
+	struct totals all;
+	memset(&all, 0, sizeof(all));
+	bool any_inet = false;
+	for (unsigned p = 0; p < PROTO_COUNT; p++) {
+		if (!(sum->protos & PROTO_BIT(p)))
+			continue;
+		struct totals t;
+		totals_of(sum, p, &t);
+		for (unsigned f = 0; f < 2; f++)
+			all.fam[f] += t.fam[f];
+		for (unsigned sl = 0; sl < SLOTS; sl++)
+			all.slot[sl] += t.slot[sl];
+		any_inet |= proto_inet(p);
+	}
+	for (unsigned sl = 1; sl < SLOTS; sl++)
+		if (all.slot[sl] && slot_name(sl))
+			slots[nslots++] = sl;
+	sc->ncols = 4 + nslots;
+	sc->nrows = 1;
+	static const char *const head[] = {"Proto", "Total", "IPv4", "IPv6"};
+	for (unsigned k = 0; k < 4; k++)
+		snprintf(sc->c[0][k], SUM_CELL, "%s", head[k]);
+	for (unsigned k = 0; k < nslots; k++)
+		snprintf(sc->c[0][4 + k], SUM_CELL, "%s", slot_name(slots[k]));
+	for (unsigned p = 0; p < PROTO_COUNT; p++) {
+		if (!(sum->protos & PROTO_BIT(p)))
+			continue;
+		struct totals t;
+		totals_of(sum, p, &t);
+		sum_line(sc, proto_table[p].name, &t, proto_inet(p), t.fam[0], slots, nslots);
+	}
+	sum_line(sc, "total", &all, any_inet, total_v4(sum), slots, nslots);
+}
+
+static void summary_table(struct buf *b, const struct render_opts *o, const struct summary *sum)
+{
+	struct sum_cells sc;
+	sum_fill(&sc, sum);
+	size_t width[SUM_COLS] = {0};
+	unsigned first = o->header ? 0 : 1;
+	for (unsigned i = first; i < sc.nrows; i++)
+		for (unsigned c = 0; c < sc.ncols; c++) {
+			size_t w = strlen(sc.c[i][c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	for (unsigned i = first; i < sc.nrows; i++) {
+		for (unsigned c = 0; c < sc.ncols; c++) {
+			size_t w = strlen(sc.c[i][c]);
+			buf_add(b, sc.c[i][c], w);
+			if (c + 1 < sc.ncols)
+				out_pad(b, width[c] - w + 1);
+		}
+		buf_addc(b, '\n');
+	}
+}
+
+int render_summary(FILE *f, const struct render_opts *o, const struct summary *sum)
+{
+	struct out out;
+	out_init(&out, f);
+	if (o->format == FORMAT_TABLE)
+		summary_table(&out.b, o, sum);
+	else
+		summary_json(&out.b, sum);
+	int err = out_close(&out);
+	out_release(&out);
+	return err;
+}
