@@ -130,11 +130,13 @@ int metrics_add(struct metrics *m, const struct sock *s)
 	int err = count_add(m->fam[FAM_SOCKETS], s);
 	if (err || m->o.nkeys || s->proto != PROTO_TCP)
 		return err;
+	/* A listener is no connection, but it tells "in" ones from "out". */
+	err = count_add_listener(m->fam[FAM_CONNECTIONS], s);
+	if (err)
+		return err;
 	if (s->state == SS_LISTEN)
 		return count_add(m->fam[FAM_LISTEN], s);
-	/* A listener only tells connections apart; it is no connection. */
-	err = count_add_listener(m->fam[FAM_CONNECTIONS], s);
-	return err ? err : count_add(m->fam[FAM_CONNECTIONS], s);
+	return count_add(m->fam[FAM_CONNECTIONS], s);
 }
 
 void metrics_escape_label(struct buf *out, const char *s, size_t len)
