@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 /* The umask, read the only way POSIX offers: by setting it and back. */
@@ -15,10 +16,51 @@ static mode_t current_umask(void)
 	return m;
 }
 
+/*
+ * The stream writes through this, so that the first write error keeps
+ * its errno (a full disk says ENOSPC at commit, not a vague EIO: stdio
+ * only remembers that some write failed).
+ */
+struct outfile_sink {
+	int fd;
+	int err; /* the first write error, as a negative errno; 0 if none */
+};
+
+static ssize_t sink_write(void *cookie, const char *data, size_t len)
+{
+	struct outfile_sink *s = cookie;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(s->fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!s->err)
+				s->err = n < 0 ? -errno : -ENOSPC;
+			return done ? (ssize_t)done : -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static int sink_close(void *cookie)
+{
+	struct outfile_sink *s = cookie;
+	int r = close(s->fd);
+	if (r != 0 && !s->err)
+		s->err = -errno;
+	s->fd = -1;
+	return r;
+}
+
 static void release(struct outfile *of)
 {
 	if (of->f)
 		fclose(of->f);
+	else if (of->sink && of->sink->fd >= 0)
+		close(of->sink->fd);
+	free(of->sink);
 	if (of->dirfd >= 0)
 		close(of->dirfd);
 	free(of->path);
@@ -54,7 +96,7 @@ int outfile_open(struct outfile *of, const char *path)
 		return -EISDIR;
 	char *dir = dir_of(path);
 	of->path = strdup(path);
-	size_t n = strlen(path) + sizeof(".XXXXXX");
+	size_t n = strlen(path) + sizeof("..XXXXXX"); /* a dot before, a suffix after */
 	of->tmp = malloc(n);
 	if (!dir || !of->path || !of->tmp) {
 		free(dir);
@@ -81,12 +123,19 @@ int outfile_open(struct outfile *of, const char *path)
 		release(of);
 		return err;
 	}
-	of->f = fdopen(fd, "w");
-	if (!of->f) {
-		int err = -errno;
+	of->sink = malloc(sizeof(*of->sink));
+	if (!of->sink) {
 		close(fd);
 		outfile_abort(of);
-		return err;
+		return -ENOMEM;
+	}
+	of->sink->fd = fd;
+	of->sink->err = 0;
+	cookie_io_functions_t io = {NULL, sink_write, NULL, sink_close};
+	of->f = fopencookie(of->sink, "w", io);
+	if (!of->f) {
+		outfile_abort(of);
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -97,20 +146,19 @@ int outfile_commit(struct outfile *of)
 		outfile_abort(of);
 		return -EINVAL;
 	}
+	struct outfile_sink *s = of->sink;
 	int err = 0;
-	errno = 0;
-	/* ferror catches a write that failed earlier, whatever errno is now. */
+	/* ferror catches a write that failed earlier; the sink knows why. */
 	if (fflush(of->f) != 0 || ferror(of->f))
-		err = errno ? -errno : -EIO;
-	int fd = fileno(of->f);
-	if (!err && fsync(fd) != 0)
+		err = s->err ? s->err : -EIO;
+	if (!err && fsync(s->fd) != 0)
 		err = -errno;
-	if (!err && fchmod(fd, 0666 & ~current_umask()) != 0)
+	if (!err && fchmod(s->fd, 0666 & ~current_umask()) != 0)
 		err = -errno;
 	FILE *f = of->f;
 	of->f = NULL;
 	if (fclose(f) != 0 && !err)
-		err = errno ? -errno : -EIO;
+		err = s->err ? s->err : -EIO;
 	if (!err && rename(of->tmp, of->path) != 0)
 		err = -errno;
 	if (err) {

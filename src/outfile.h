@@ -11,14 +11,17 @@
  * 0666 less the umask, as a shell redirection would create it. On any
  * error FILE is left as it was and the temporary file is removed.
  */
+struct outfile_sink;
+
 struct outfile {
 	FILE *f;       /* where to write; owned until commit or abort */
 	char *path;    /* the target; owned */
 	char *tmp;     /* the temporary file's path; owned, NULL when none */
 	int dirfd;     /* the target's directory, for the fsync after rename */
+	struct outfile_sink *sink; /* the stream's file and first error; owned */
 };
 
-#define OUTFILE_INIT {NULL, NULL, NULL, -1}
+#define OUTFILE_INIT {NULL, NULL, NULL, -1, NULL}
 
 /*
  * Creates the temporary file next to path (O_CLOEXEC, mode 0600 until
