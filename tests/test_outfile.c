@@ -46,6 +46,14 @@ static char *path_in(const char *d, const char *name)
 	return p;
 }
 
+static char *xdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p)
+		abort();
+	return p;
+}
+
 /* The file's whole content (caller frees), or NULL when absent. */
 static char *slurp(const char *path, size_t *len)
 {
@@ -99,7 +107,7 @@ static void write_file(const char *path, const char *text)
 static void commit_replaces(void **state)
 {
 	(void)state;
-	char *target = strdup(path_in(dir, "m.prom"));
+	char *target = xdup(path_in(dir, "m.prom"));
 	mode_t old = umask(027);
 	write_file(target, "first\n");
 	struct stat st;
@@ -135,7 +143,7 @@ static void relative_path(void **state)
 static void abort_keeps_old(void **state)
 {
 	(void)state;
-	char *target = strdup(path_in(dir, "a.prom"));
+	char *target = xdup(path_in(dir, "a.prom"));
 	write_file(target, "old\n");
 	struct outfile of;
 	assert_int_equal(outfile_open(&of, target), 0);
@@ -159,7 +167,7 @@ static void bad_targets(void **state)
 	assert_int_equal(outfile_open(&of, dir), -EISDIR);
 	assert_int_equal(outfile_open(&of, ""), -ENOENT);
 	/* A directory appearing at the target before commit: rename fails. */
-	char *target = strdup(path_in(dir, "d"));
+	char *target = xdup(path_in(dir, "d"));
 	assert_int_equal(outfile_open(&of, target), 0);
 	fputs("data\n", of.f);
 	assert_int_equal(mkdir(target, 0755), 0);
@@ -180,9 +188,9 @@ static void bad_targets(void **state)
 static void unwritable_dir(void **state)
 {
 	(void)state;
-	char *ro = strdup(path_in(dir, "ro"));
+	char *ro = xdup(path_in(dir, "ro"));
 	assert_int_equal(mkdir(ro, 0755), 0);
-	char *target = strdup(path_in(ro, "s.prom"));
+	char *target = xdup(path_in(ro, "s.prom"));
 	write_file(target, "old\n");
 	assert_int_equal(chmod(ro, 0555), 0);
 	pid_t pid = fork();
@@ -219,7 +227,7 @@ static void full_disk(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	char *mnt = strdup(path_in(dir, "full"));
+	char *mnt = xdup(path_in(dir, "full"));
 	assert_int_equal(mkdir(mnt, 0755), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -279,7 +287,7 @@ static void write_version(const char *target, int i)
 static void atomic_for_readers(void **state)
 {
 	(void)state;
-	char *target = strdup(path_in(dir, "atomic.prom"));
+	char *target = xdup(path_in(dir, "atomic.prom"));
 	write_version(target, 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
