@@ -118,6 +118,15 @@ struct count {
 	bool listeners_done;
 	uint32_t netns;       /* current namespace name id, 0 for none */
 	bool oom;             /* an interning failed: the engine is unusable */
+	/*
+	 * Ids of static names (proto, family, state, direction: string
+	 * literals that live as long as the program) by address, so that
+	 * the common keys cost no string hashing per socket.
+	 */
+	struct {
+		const char *p;
+		uint32_t id;
+	} statics[32];
 	struct buf scratch;
 };
 
@@ -125,10 +134,13 @@ static uint64_t hash_bytes(const void *p, size_t len)
 {
 	const unsigned char *b = p;
 	uint64_t h = 0x9e3779b97f4a7c15u ^ len;
+	/* One multiply per word, one full mix at the end: the key is hashed
+	 * once per socket, so this is the engine's hot loop. */
 	while (len >= 8) {
 		uint64_t w;
 		memcpy(&w, b, 8);
-		h = util_mix64(h ^ w);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 29;
 		b += 8;
 		len -= 8;
 	}
@@ -276,6 +288,20 @@ static uint32_t internz(struct count *c, const char *s)
 	return intern(c, s, strlen(s));
 }
 
+/* internz for a string literal or static table entry, cached by address. */
+static uint32_t intern_static(struct count *c, const char *s)
+{
+	size_t i = ((uintptr_t)s >> 3) % (sizeof(c->statics) / sizeof(c->statics[0]));
+	if (c->statics[i].p == s)
+		return c->statics[i].id;
+	uint32_t id = internz(c, s);
+	if (id) {
+		c->statics[i].p = s;
+		c->statics[i].id = id;
+	}
+	return id;
+}
+
 int count_set_netns(struct count *c, const char *name)
 {
 	if (!name || !*name) {
@@ -394,7 +420,7 @@ static void direction(struct count *c, struct gkey *k, const struct sock *s)
 {
 	bool want_port = has(c, COUNT_PORT);
 	if (is_listener(s)) {
-		k->direction = internz(c, "listen");
+		k->direction = intern_static(c, "listen");
 		if (want_port && is_inet(s))
 			k->port = s->local.port;
 		else if (want_port)
@@ -407,10 +433,10 @@ static void direction(struct count *c, struct gkey *k, const struct sock *s)
 		return;
 	}
 	if (listened(c, c->netns, s->proto, s->local.port)) {
-		k->direction = internz(c, "in");
+		k->direction = intern_static(c, "in");
 		k->port = want_port ? s->local.port : 0;
 	} else if (c->listeners_done) {
-		k->direction = internz(c, "out");
+		k->direction = intern_static(c, "out");
 		k->port = want_port ? s->peer.port : 0;
 	} else {
 		k->pending = 1;
@@ -467,9 +493,9 @@ static int key_of(struct count *c, const struct sock *s, struct gkey *k)
 		k->kind[c->keys[i]] = COUNT_CELL_VALUE;
 	for (size_t i = 0; i < c->nkeys; i++) {
 		switch (c->keys[i]) {
-		case COUNT_PROTO: k->proto = internz(c, proto_name(s)); break;
-		case COUNT_FAMILY: k->family = internz(c, sock_family_name(s)); break;
-		case COUNT_STATE: k->state = internz(c, sock_state_name(s)); break;
+		case COUNT_PROTO: k->proto = intern_static(c, proto_name(s)); break;
+		case COUNT_FAMILY: k->family = intern_static(c, sock_family_name(s)); break;
+		case COUNT_STATE: k->state = intern_static(c, sock_state_name(s)); break;
 		case COUNT_LOCAL_ADDR:
 			if (inet)
 				endpoint(&k->lfam, k->laddr, s, &s->local);
@@ -610,7 +636,7 @@ static int resolve(struct count *c, struct gkey *k)
 		return 0;
 	bool in = listened(c, k->pend_netns, k->pend_proto, k->pend_lport);
 	if (has(c, COUNT_DIRECTION)) {
-		k->direction = internz(c, in ? "in" : "out");
+		k->direction = intern_static(c, in ? "in" : "out");
 		if (!k->direction)
 			return -ENOMEM;
 	}
