@@ -5,6 +5,7 @@
  * compare the values with the population it knows.
  *
  * Usage: metrics_demo prometheus|openmetrics [standard|ports300|countby KEYS [TOP]]
+ *        [--output FILE]   (written atomically through outfile.h)
  *
  * The standard population (the counts the checker expects):
  *   - TCP listener 0.0.0.0:80, process web, Recv-Q 3, Send-Q 128 (twice,
@@ -23,6 +24,7 @@
 
 #include "count.h"
 #include "metrics.h"
+#include "outfile.h"
 #include "owners.h"
 
 static const struct owner own_web = {NULL, 10, 3, 33, "web", NULL};
@@ -109,6 +111,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: metrics_demo prometheus|openmetrics [standard|ports300|countby KEYS [TOP]]\n");
 		return 2;
 	}
+	const char *output = NULL;
+	if (argc > 3 && strcmp(argv[argc - 2], "--output") == 0) {
+		output = argv[argc - 1];
+		argc -= 2;
+	}
 	struct metrics_opts o = {0};
 	o.format = strcmp(argv[1], "openmetrics") == 0 ? METRICS_OPENMETRICS : METRICS_PROMETHEUS;
 	const char *mode = argc > 2 ? argv[2] : "standard";
@@ -129,8 +136,15 @@ int main(int argc, char **argv)
 	if (metrics_create(&m, &o, NULL) != 0)
 		return 1;
 	int err = strcmp(mode, "ports300") == 0 ? ports300(m) : standard(m);
+	struct outfile of = OUTFILE_INIT;
+	if (!err && output)
+		err = outfile_open(&of, output);
 	if (!err)
-		err = metrics_write(m, stdout, 0.012345);
+		err = metrics_write(m, output ? of.f : stdout, 0.012345);
+	if (output && !err)
+		err = outfile_commit(&of);
+	else if (output)
+		outfile_abort(&of);
 	metrics_destroy(m);
 	if (err) {
 		fprintf(stderr, "metrics_demo: %s\n", strerror(-err));

@@ -112,7 +112,7 @@ def main(ck):
         ck.eq(got.get(("listen", "8080", "LISTEN", "web")), 1, "web listens on 8080")
         got = count_oracle.parse_count_table(live("user", "table", "0", "-P").text)
         ck.eq(got.get(("-",)), 1, "-P: the TIME_WAIT has no user")
-        ck.eq(got.get(("root",)), 12, "-P: each of the 12 other sockets's kernel uid is root")
+        ck.eq(got.get(("root",)), 12, "-P: the 12 other sockets have root's kernel uid")
     finally:
         pop.cleanup()
 
