@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -238,8 +239,14 @@ static int write_standard(struct metrics *m, double scrape_seconds)
 	samples(m, m->fam[FAM_CONNECTIONS], "sockstat_connections", NULL, 0);
 	help_type(m, "sockstat_scrape_duration_seconds",
 		  "Time sockstat took to gather these metrics.", "seconds");
-	buf_printf(&m->out, "sockstat_scrape_duration_seconds %.6f\n",
-		   scrape_seconds >= 0 ? scrape_seconds : 0.0);
+	/*
+	 * Whole microseconds, printed as integers: a decimal comma from a
+	 * locale could never slip in, and NaN or a negative clock step
+	 * print as 0.
+	 */
+	uint64_t us = scrape_seconds > 0 && scrape_seconds < 1e12 ? (uint64_t)(scrape_seconds * 1e6 + 0.5) : 0;
+	buf_printf(&m->out, "sockstat_scrape_duration_seconds %llu.%06llu\n",
+		   (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000));
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -205,6 +206,29 @@ static void empty(void **state)
 	metrics_destroy(NULL);
 }
 
+/* The duration: microseconds, never a locale's comma, never NaN. */
+static void duration(void **state)
+{
+	(void)state;
+	const double in[] = {0.0123456, 2.5, -1.0, NAN, 1e300};
+	const char *want[] = {"0.012346", "2.500000", "0.000000", "0.000000", "0.000000"};
+	for (int i = 0; i < 5; i++) {
+		struct metrics_opts o = {METRICS_PROMETHEUS, 0, false, NULL, 0};
+		struct metrics *m;
+		assert_int_equal(metrics_create(&m, &o, NULL), 0);
+		char *text = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&text, &size);
+		assert_int_equal(metrics_write(m, f, in[i]), 0);
+		fclose(f);
+		metrics_destroy(m);
+		char line[64];
+		snprintf(line, sizeof(line), "\nsockstat_scrape_duration_seconds %s\n", want[i]);
+		assert_non_null(strstr(text, line));
+		free(text);
+	}
+}
+
 static void escape_label(void **state)
 {
 	(void)state;
@@ -263,6 +287,7 @@ int main(void)
 		cmocka_unit_test(netns_label),
 		cmocka_unit_test(count_by),
 		cmocka_unit_test(empty),
+		cmocka_unit_test(duration),
 		cmocka_unit_test(escape_label),
 		cmocka_unit_test(listener_pass),
 		cmocka_unit_test(closed_reader),
