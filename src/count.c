@@ -543,13 +543,22 @@ static int key_of(struct count *c, const struct sock *s, struct gkey *k)
 			break;
 		case COUNT_USER: user(c, k, s); break;
 		case COUNT_NETNS:
+			/*
+			 * Hook: when struct sock gains netns_name (the
+			 * namespace issue), prefer it here over c->netns.
+			 */
 			if (c->netns)
 				k->netns = c->netns;
 			else
 				k->kind[COUNT_NETNS] = COUNT_CELL_NONE;
 			break;
 		case COUNT_CGROUP:
-			/* struct sock has no cgroup id yet: see count_set_netns. */
+			/*
+			 * Hook: struct sock has no cgroup id yet. When it gains
+			 * uint64_t cgroup_id, set k->cgroup from it here (0 when
+			 * unknown: then "-"); sorting, cells and JSON already
+			 * treat the key as a number.
+			 */
 			k->kind[COUNT_CGROUP] = COUNT_CELL_NONE;
 			break;
 		case COUNT_KEY_COUNT:
