@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "util.h"
 
 /* Long options that have no short form. */
 enum {
@@ -21,14 +22,14 @@ enum {
 	OPT_STATE,
 };
 
-static const char short_opts[] = ":tuwx046f:alN:nrpPeimosHjhV";
+/*
+ * The options that select a protocol (-t, --tcp, ...) come from the
+ * protocol table, so a protocol with an option letter needs no edit here;
+ * the rest are fixed. Both lists are built once, by build_option_tables.
+ */
+static const char fixed_short[] = "46f:alN:nrpPeimosHjhV";
 
-static const struct option long_opts[] = {
-	{"tcp", no_argument, NULL, 't'},
-	{"udp", no_argument, NULL, 'u'},
-	{"raw", no_argument, NULL, 'w'},
-	{"unix", no_argument, NULL, 'x'},
-	{"packet", no_argument, NULL, '0'},
+static const struct option fixed_long[] = {
 	{"ipv4", no_argument, NULL, '4'},
 	{"ipv6", no_argument, NULL, '6'},
 	{"family", required_argument, NULL, 'f'},
@@ -55,8 +56,38 @@ static const struct option long_opts[] = {
 	{"state", required_argument, NULL, OPT_STATE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
 };
+
+enum { FIXED_LONG = sizeof(fixed_long) / sizeof(fixed_long[0]) };
+
+/* ':' first, so getopt tells a missing argument from an unknown option. */
+static char short_opts[1 + PROTO_COUNT + sizeof(fixed_short)];
+static struct option long_opts[PROTO_COUNT + FIXED_LONG + 1];
+
+static void build_option_tables(void)
+{
+	size_t ns = 0, nl = 0;
+	short_opts[ns++] = ':';
+	for (int p = 0; p < PROTO_COUNT; p++) {
+		const struct proto_desc *d = proto_get((enum proto)p);
+		if (!d->opt)
+			continue;
+		short_opts[ns++] = d->opt;
+		long_opts[nl++] = (struct option){d->name, no_argument, NULL, d->opt};
+	}
+	memcpy(short_opts + ns, fixed_short, sizeof(fixed_short));
+	memcpy(long_opts + nl, fixed_long, sizeof(fixed_long));
+	long_opts[nl + FIXED_LONG] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The protocol whose option letter is c, or -1. */
+static int proto_by_opt(int c)
+{
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if (c > 0 && proto_get((enum proto)p)->opt == c)
+			return p;
+	return -1;
+}
 
 void options_usage(FILE *f)
 {
@@ -121,20 +152,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Parses a whole decimal number in [min, max]; false on anything else. */
-static bool parse_number(const char *s, long long min, long long max, long long *out)
-{
-	if (!*s)
-		return false;
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* Maps one -f word to family bits; 0 when unknown. */
 static unsigned family_word(const char *w, size_t len)
 {
@@ -190,11 +207,11 @@ static int bad_value(char *err, size_t errlen, const char *option, const char *v
 /* --pid, --command, --user, --port, --state: typed, one more of each list. */
 static int filter_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
 {
-	long long v;
+	uint64_t v;
 	uint32_t mask;
 	switch (c) {
 	case OPT_PID: {
-		if (!parse_number(arg, 1, INT_MAX, &v))
+		if (!util_parse_u64z(arg, INT_MAX, &v) || v == 0)
 			return bad_value(err, errlen, "pid", arg, "");
 		int32_t *vpids = room(o->pids, o->npids, sizeof(*o->pids));
 		if (!vpids)
@@ -217,7 +234,7 @@ static int filter_option(struct options *o, int c, const char *arg, char *err, s
 		struct passwd *pw = getpwnam(arg);
 		if (pw)
 			v = pw->pw_uid;
-		else if (!parse_number(arg, 0, UINT32_MAX - 1, &v))
+		else if (!util_parse_u64z(arg, UINT32_MAX - 1, &v))
 			return bad_value(err, errlen, "user", arg, ": no such user");
 		uint32_t *vuids = room(o->uids, o->nuids, sizeof(*o->uids));
 		if (!vuids)
@@ -272,12 +289,12 @@ static int family_option(struct selection *sel, const char *arg, char *err, size
 static int select_option(struct options *o, struct selection *sel, int c, const char *arg,
 			 char *err, size_t errlen)
 {
+	int p = proto_by_opt(c);
+	if (p >= 0) {
+		o->protos |= PROTO_BIT(p);
+		return 0;
+	}
 	switch (c) {
-	case 't': o->protos |= PROTO_BIT(PROTO_TCP); break;
-	case 'u': o->protos |= PROTO_BIT(PROTO_UDP); break;
-	case 'w': o->protos |= PROTO_BIT(PROTO_RAW); break;
-	case 'x': o->protos |= PROTO_BIT(PROTO_UNIX); break;
-	case '0': o->protos |= PROTO_BIT(PROTO_PACKET); break;
 	case '4': sel->inet_fams |= FAM_INET; break;
 	case '6': sel->inet_fams |= FAM_INET6; break;
 	case 'f': return family_option(sel, arg, err, errlen);
@@ -434,6 +451,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	 * 0, not 1: getopt then forgets everything, also a cluster of short
 	 * options an earlier call stopped in the middle of.
 	 */
+	build_option_tables();
 	opterr = 0;
 	optind = 0;
 	int c;
