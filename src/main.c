@@ -280,6 +280,8 @@ int main(int argc, char **argv)
 {
 	/* A closed pipe shows up as EPIPE from a write, and ends quietly. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A small soft fd limit would stop the /proc scan (EMFILE). */
+	(void)owners_raise_fd_limit();
 
 	struct options o;
 	char err[256];
