@@ -61,6 +61,9 @@ void owners_destroy(struct owners *o)
 {
 	if (!o)
 		return;
+	/* A scan still running writes into the arenas: wait for it first. */
+	if (o->state)
+		owners_scan_finish(o);
 	free(o->map.slots);
 	for (int i = 0; i < OWNERS_ARENAS; i++)
 		arena_finish(&o->arenas[i]);
@@ -227,6 +230,8 @@ static int start(struct owners *o, const char *proc_root, bool inline_first)
 
 int owners_scan_start(struct owners *o, const char *proc_root)
 {
+	if (o->state)
+		return -EBUSY;
 	return start(o, proc_root, false);
 }
 
@@ -241,6 +246,8 @@ int owners_scan_finish(struct owners *o)
 
 int owners_scan(struct owners *o, const char *proc_root)
 {
+	if (o->state)
+		return -EBUSY;
 	int ret = start(o, proc_root, true);
 	return ret < 0 ? ret : owners_scan_finish(o);
 }

@@ -71,11 +71,12 @@ int owners_scan(struct owners *o, const char *proc_root);
  * The same scan in two halves, so the caller can do other work (ask the
  * kernel for its sockets) while the backend's threads read /proc:
  * owners_scan_start lists the processes and starts the threads;
- * owners_scan_finish waits for them and fills the map. Every successful
- * start must be followed by one finish (also on the caller's error
- * paths: owners_destroy does not stop a running scan). Both return 0 or
- * a negative errno as owners_scan does; when start fails there is no
- * scan to finish. Nothing may be looked up between the two.
+ * owners_scan_finish waits for them and fills the map. A successful
+ * start is followed by one finish (owners_destroy waits for a scan that
+ * was not finished). Both return 0 or a negative errno as owners_scan
+ * does; start returns -EBUSY while a scan runs, and when start fails
+ * there is no scan to finish (finish then returns -EINVAL). Nothing may
+ * be looked up between the two.
  */
 int owners_scan_start(struct owners *o, const char *proc_root);
 int owners_scan_finish(struct owners *o);

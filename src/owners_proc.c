@@ -358,15 +358,15 @@ static ssize_t read_small(struct scan *sc, const char *path, char *buf, size_t s
 }
 
 /*
- * Reads <base>/comm into the arena without the kernel's trailing newline.
+ * Reads <pid>/comm into the arena without the kernel's trailing newline.
  * Returns 0 with *out set ("" when unreadable), 1 when the process is
  * gone, or a negative errno that stops the scan.
  */
-static int read_comm(struct scan *sc, const char *base, const char **out)
+static int read_comm(struct scan *sc, const char *name, const char **out)
 {
-	char path[64], comm[256];
+	char path[32], comm[256];
 	int err;
-	join(path, base, "/comm");
+	join(path, name, "/comm");
 	ssize_t n = read_small(sc, path, comm, sizeof(comm), &err);
 	if (n < 0) {
 		if (err == ENOENT || err == ESRCH)
@@ -460,7 +460,12 @@ static int make_group(struct scan *sc, int32_t pid, const char *name, const char
 	if (fstatat(sc->root, name, &st, 0) < 0)
 		return fatal_errno(errno) ? -errno : 0;
 	const char *comm = NULL, *argv0 = NULL;
-	int ret = read_comm(sc, base, &comm);
+	/*
+	 * The name is the process's (its leader's comm, kept while the leader
+	 * is a zombie, as ps shows it), not that of the thread read through;
+	 * argv[0] lives in the memory of the threads that are left.
+	 */
+	int ret = read_comm(sc, name, &comm);
 	if (ret != 0)
 		return ret < 0 ? ret : 0;
 	if (sc->argv0 && (ret = read_argv0(sc, base, &argv0)) < 0)

@@ -425,7 +425,8 @@ static void test_live(void **state)
 /*
  * A process whose main thread has exited while another thread lives on:
  * the zombie leader's fd directory lists nothing, so the process must be
- * read through a live thread's (task/<tid>/fd), including its argv[0].
+ * read through a live thread's (task/<tid>/fd), including its argv[0],
+ * under the leader's name, which ps shows too.
  */
 static void test_leader_exited(void **state)
 {
@@ -438,7 +439,7 @@ static void test_leader_exited(void **state)
 	put_dir("800/task/801/fd", 0755);
 	put_link("800/task/801/fd/5", "socket:[8000]");
 	put_link("800/task/801/fd/4", "socket:[8001]");
-	put_file("800/task/801/comm", "worker\n", 7);
+	put_file("800/task/801/comm", "pool-thread\n", 12); /* a thread's own name */
 	put_file("800/task/801/cmdline", "/opt/long-named-worker\0-x\0", 26);
 	put_file("800/cmdline", "", 0); /* a zombie's is empty */
 	/* A live process with no fds at all, and no task directory: nothing. */
@@ -668,8 +669,13 @@ static void test_backend_and_halves(void **state)
 	}
 	assert_int_equal(owners_scan_start(o, "/nonexistent/proc"), -ENOENT);
 	assert_int_equal(owners_scan_finish(o), -EINVAL);
-	owners_destroy(o);
 	owners_destroy(ref);
+
+	/* One scan at a time; destroy waits for one never finished. */
+	assert_int_equal(owners_scan_start(o, root), 0);
+	assert_int_equal(owners_scan_start(o, root), -EBUSY);
+	assert_int_equal(owners_scan(o, root), -EBUSY);
+	owners_destroy(o);
 }
 
 /* VmPeak of this process in KiB, or -1. */
@@ -690,7 +696,8 @@ static long vm_peak(void)
  * Four scan threads cost little address space: no 8 MiB default stacks,
  * no malloc arena reserved per thread (64 MiB each with glibc). Measured
  * in a child, whose peak starts from the fork, before any other test has
- * started a thread.
+ * started a thread, on the fixture tree (a /proc whose processes hold
+ * many sockets would measure those instead).
  */
 static void test_small_threads(void **state)
 {
@@ -708,14 +715,14 @@ static void test_small_threads(void **state)
 			_exit(2);
 		owners_set_threads(o, 4);
 		long before = vm_peak();
-		int ret = owners_scan(o, "/proc");
+		int ret = owners_scan(o, root);
 		long after = vm_peak();
 		owners_destroy(o);
 		if (ret != 0 || before < 0 || after < 0)
 			_exit(3);
 		printf("scan with 4 threads: VmPeak %ld -> %ld kB\n", before, after);
 		fflush(stdout);
-		/* Four 256 KiB listing buffers, arenas and stacks fit in 8 MiB. */
+		/* Four 268 KiB buffers, first arena blocks and stacks: under 8 MiB. */
 		_exit(after - before < 8 * 1024 ? 0 : 4);
 	}
 	int status;
@@ -729,7 +736,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		/* First: thread stacks and malloc arenas that earlier tests'
 		 * threads left cached would hide what a scan costs. */
-		cmocka_unit_test(test_small_threads),
+		cmocka_unit_test_setup_teardown(test_small_threads, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_fixture, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_permission_denied, fixture_setup,
 						fixture_teardown),
