@@ -306,7 +306,7 @@ static bool try_task(struct scan *sc, const char *base, int *ret)
  * something. On success base is "<pid>/task/<tid>"; otherwise it is left
  * as "<pid>" with sc->nfds 0.
  */
-static int read_via_task(struct scan *sc, const char *name, char *base)
+static int read_via_task(struct scan *sc, int32_t pid, const char *name, char *base)
 {
 	char path[32];
 	join(path, name, "/task");
@@ -323,10 +323,13 @@ static int read_via_task(struct scan *sc, const char *name, char *base)
 			struct dent64 *d = (struct dent64 *)(sc->tdents + off);
 			off += d->reclen;
 			int32_t tid;
-			if (!parse_num(d->name, &tid) || strcmp(d->name, name) == 0)
+			char tname[16];
+			if (!parse_num(d->name, &tid) || tid == pid)
 				continue;
+			/* Rewritten, so a name padded with zeros cannot overflow base. */
+			fmt_pid(tname, tid);
 			join(base, path, "/");
-			join(base, base, d->name);
+			join(base, base, tname);
 			found = try_task(sc, base, &ret);
 		}
 		if (found || ret < 0)
@@ -499,7 +502,7 @@ static int scan_pid(struct scan *sc, int32_t pid, struct group *g)
 	ret = read_fds(sc, fddir);
 	close(fddir);
 	if (ret == 0 && sc->nlisted == 0)
-		ret = read_via_task(sc, name, base);
+		ret = read_via_task(sc, pid, name, base);
 	if (ret < 0 || sc->nfds == 0)
 		return ret;
 	return make_group(sc, pid, name, base, g);

@@ -442,6 +442,18 @@ static void test_leader_exited(void **state)
 	put_file("800/task/801/comm", "pool-thread\n", 12); /* a thread's own name */
 	put_file("800/task/801/cmdline", "/opt/long-named-worker\0-x\0", 26);
 	put_file("800/cmdline", "", 0); /* a zombie's is empty */
+	/* A leaderless process whose one other thread has a hostile name:
+	 * it parses as tid 802 but is far longer than any pid. */
+	put_pid("820", "padded\n");
+	put_dir("820/task", 0755);
+	put_dir("820/task/820", 0755);
+	char pad[128];
+	snprintf(pad, sizeof(pad), "820/task/%0100d", 802);
+	put_dir(pad, 0755);
+	strcat(pad, "/fd");
+	put_dir(pad, 0755);
+	strcat(pad, "/1");
+	put_link(pad, "socket:[8002]");
 	/* A live process with no fds at all, and no task directory: nothing. */
 	put_pid("810", "empty\n");
 
@@ -460,6 +472,7 @@ static void test_leader_exited(void **state)
 	w = owners_lookup(o, 8001);
 	assert_non_null(w);
 	assert_int_equal(w->fd, 4);
+	assert_null(owners_lookup(o, 8002)); /* 820/task/802 does not exist */
 	/* The other processes are found as before. */
 	assert_non_null(owners_lookup(o, 1234));
 	owners_destroy(o);
