@@ -310,6 +310,14 @@ static int read_via_task(struct scan *sc, int32_t pid, const char *name, char *b
 {
 	char path[32];
 	join(path, name, "/task");
+	/*
+	 * Most processes with no fds are kernel threads, alone in their task
+	 * directory: /proc counts a task directory's links as 2 plus its
+	 * threads, so 3 is that case, told by one stat instead of a listing.
+	 */
+	struct stat st;
+	if (fstatat(sc->root, path, &st, 0) == 0 && st.st_nlink == 3)
+		return 0;
 	int ret;
 	int tdir = open_dir(sc, path, &ret);
 	if (tdir < 0)
