@@ -6,6 +6,8 @@
 
 #include "owners.h"
 
+struct arena;
+
 /*
  * How a source of socket holders plugs into the owners map. The map
  * (owners.c) knows nothing of /proc; a backend finds (inode, holder)
