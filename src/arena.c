@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct arena_block {
 	struct arena_block *next;
@@ -19,6 +20,32 @@ void arena_init(struct arena *a)
 	a->head = NULL;
 	a->block_size = ARENA_FIRST_BLOCK;
 	a->total = 0;
+	a->mapped = false;
+}
+
+void arena_init_mapped(struct arena *a)
+{
+	arena_init(a);
+	a->mapped = true;
+}
+
+static struct arena_block *block_new(const struct arena *a, size_t size)
+{
+	if (size > SIZE_MAX - sizeof(struct arena_block))
+		return NULL;
+	size_t len = sizeof(struct arena_block) + size;
+	if (!a->mapped)
+		return malloc(len);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void block_free(const struct arena *a, struct arena_block *b)
+{
+	if (a->mapped)
+		munmap(b, sizeof(*b) + b->size);
+	else
+		free(b);
 }
 
 void arena_finish(struct arena *a)
@@ -28,7 +55,7 @@ void arena_finish(struct arena *a)
 	struct arena_block *b = a->head;
 	while (b) {
 		struct arena_block *next = b->next;
-		free(b);
+		block_free(a, b);
 		b = next;
 	}
 	a->head = NULL;
@@ -45,11 +72,14 @@ void *arena_alloc(struct arena *a, size_t size)
 	struct arena_block *b = a->head;
 	if (!b || b->size - b->used < need) {
 		size_t bsize = a->block_size;
-		while (bsize < need)
+		while (bsize < need) {
+			if (bsize > SIZE_MAX / 2)
+				return NULL;
 			bsize *= 2;
+		}
 		if (a->block_size < ARENA_MAX_BLOCK)
 			a->block_size *= 2;
-		b = malloc(sizeof(*b) + bsize);
+		b = block_new(a, bsize);
 		if (!b)
 			return NULL;
 		b->size = bsize;

@@ -1,6 +1,7 @@
 #ifndef SRC_ARENA_H
 #define SRC_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -13,10 +14,18 @@ struct arena {
 	struct arena_block *head; /* newest block; owned */
 	size_t block_size;        /* size of the next block to allocate */
 	size_t total;             /* bytes handed out, for statistics */
+	bool mapped;              /* blocks come from mmap (arena_init_mapped) */
 };
 
 /* Prepares an empty arena. Allocates nothing. */
 void arena_init(struct arena *a);
+
+/*
+ * The same, but the blocks come from mmap instead of malloc: a thread
+ * that allocates only from such arenas never makes the C library reserve
+ * a malloc arena for it (64 MiB of address space per thread with glibc).
+ */
+void arena_init_mapped(struct arena *a);
 
 /* Frees every block; the arena may be reused after arena_init. NULL-safe. */
 void arena_finish(struct arena *a);

@@ -134,7 +134,6 @@ static int run(const struct options *o)
 	/* Everything the exit path releases is set up before the first goto. */
 	struct run r = {.opts = o};
 	struct scan_job job = {0};
-	pthread_t scanner;
 	bool scanning = false;
 
 	if (names_create(&names, NULL) < 0) {
@@ -182,8 +181,12 @@ static int run(const struct options *o)
 			goto out;
 		}
 		job.owners = owners;
-		if (overlap)
-			scanning = pthread_create(&scanner, NULL, scan_main, &job) == 0;
+		if (overlap) {
+			job.rc = owners_scan_start(owners, "/proc");
+			if (job.rc < 0)
+				goto scan_failed;
+			scanning = true;
+		}
 		if (!scanning) {
 			scan_main(&job);
 			if (job.rc < 0)
@@ -214,7 +217,7 @@ static int run(const struct options *o)
 	struct gather_error gerr = {0};
 	rc = gather_run(&req, on_sock, &r, &gerr);
 	if (scanning) {
-		pthread_join(scanner, NULL);
+		job.rc = owners_scan_finish(owners);
 		scanning = false;
 		if (job.rc < 0)
 			goto scan_failed;
@@ -257,7 +260,7 @@ scan_failed:
 	status = EXIT_RUNTIME;
 out:
 	if (scanning)
-		pthread_join(scanner, NULL);
+		owners_scan_finish(owners);
 	render_destroy(render);
 	owners_destroy(owners);
 	filter_destroy(filter);
@@ -276,6 +279,8 @@ int main(int argc, char **argv)
 	setlocale(LC_CTYPE, "");
 	/* A closed pipe shows up as EPIPE from a write, and ends quietly. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A small soft fd limit would stop the /proc scan (EMFILE). */
+	(void)owners_raise_fd_limit();
 
 	struct options o;
 	char err[256];

@@ -1,17 +1,11 @@
 #include "owners.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "arena.h"
+#include "owners_backend.h"
 
 /*
  * The map from inode to its chain of holders: open addressing with linear
@@ -22,73 +16,43 @@
 struct slot {
 	uint64_t inode;
 	struct owner *head;
-	struct owner *tail; /* so appending keeps pid order in O(1) */
+	struct owner *tail; /* so appending in pid order is O(1) */
+};
+
+struct owner_map {
+	struct slot *slots;
+	size_t cap; /* a power of two, or 0 before the first insert */
+	size_t count;
 };
 
 /*
- * The scan reads /proc on up to SCAN_THREADS threads (readlink costs a few
- * microseconds per fd, the bulk of the work at 100k sockets), each into an
- * arena of its own; the map is then filled on one thread, in pid order.
+ * The backends in the order "auto" tries them: the first whose start
+ * does not answer -EOPNOTSUPP scans.
  */
-enum { SCAN_THREADS = 4, PIDS_PER_THREAD = 16 };
+static const struct owners_backend *const backends[] = {
+	&owners_proc_backend,
+};
+enum { NBACKENDS = sizeof(backends) / sizeof(backends[0]) };
 
 struct owners {
-	struct slot *slots;
-	size_t cap;   /* a power of two, or 0 before the first insert */
-	size_t count;
-	struct arena arenas[SCAN_THREADS];
-	int threads;  /* 0: automatic */
+	struct owner_map map;
+	struct arena arenas[OWNERS_ARENAS];
+	struct owners_scan_opts opts;
+	const struct owners_backend *want;  /* NULL: auto */
+	const struct owners_backend *used;  /* the last scan's, or NULL */
+	void *state;                        /* a started scan's, or NULL */
+	bool denied;
 };
 
-/* A holder with the inode it holds, as a scan thread finds it. */
-struct entry {
-	uint64_t inode;
-	struct owner w;
-};
-
-/* The entries one process contributed, in fd order. */
-struct group {
-	struct entry *e;
-	size_t n;
-};
-
-/* One socket fd of the process being scanned. */
-struct fdsock {
-	uint64_t inode;
-	int32_t fd;
-};
-
-/*
- * One scan thread's state: scratch reused across processes (so the scan
- * allocates per process never), the pids it handles (every nth of the
- * sorted list, which spreads large and small processes evenly) and what it
- * found, one group per pid.
- */
-struct scan {
-	int root;
-	struct arena *arena;
-	char *dents;       /* getdents64 buffer */
-	size_t dents_size;
-	struct fdsock *fds;
-	size_t nfds;
-	size_t fds_cap;
-	const int32_t *pids; /* the shared sorted list */
-	size_t npids;
-	size_t first;        /* this thread's first index */
-	size_t stride;       /* the number of threads */
-	struct group *groups; /* one per pid handled, in order */
-	int ret;
-};
-
-enum { DENTS_SIZE = 256 * 1024, FIRST_CAP = 1024 };
+enum { FIRST_CAP = 1024 };
 
 int owners_create(struct owners **out)
 {
 	struct owners *o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	for (int i = 0; i < SCAN_THREADS; i++)
-		arena_init(&o->arenas[i]);
+	for (int i = 0; i < OWNERS_ARENAS; i++)
+		arena_init_mapped(&o->arenas[i]);
 	*out = o;
 	return 0;
 }
@@ -97,8 +61,11 @@ void owners_destroy(struct owners *o)
 {
 	if (!o)
 		return;
-	free(o->slots);
-	for (int i = 0; i < SCAN_THREADS; i++)
+	/* A scan still running writes into the arenas: wait for it first. */
+	if (o->state)
+		owners_scan_finish(o);
+	free(o->map.slots);
+	for (int i = 0; i < OWNERS_ARENAS; i++)
 		arena_finish(&o->arenas[i]);
 	free(o);
 }
@@ -117,380 +84,170 @@ static struct slot *probe(struct slot *slots, size_t cap, uint64_t inode)
 	return &slots[i];
 }
 
-static int grow(struct owners *o)
+static int grow(struct owner_map *m)
 {
-	size_t ncap = o->cap ? o->cap * 2 : FIRST_CAP;
+	size_t ncap = m->cap ? m->cap * 2 : FIRST_CAP;
 	if (ncap > SIZE_MAX / sizeof(struct slot))
 		return -ENOMEM;
 	struct slot *ns = calloc(ncap, sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
-	for (size_t i = 0; i < o->cap; i++)
-		if (o->slots[i].inode)
-			*probe(ns, ncap, o->slots[i].inode) = o->slots[i];
-	free(o->slots);
-	o->slots = ns;
-	o->cap = ncap;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].inode)
+			*probe(ns, ncap, m->slots[i].inode) = m->slots[i];
+	free(m->slots);
+	m->slots = ns;
+	m->cap = ncap;
 	return 0;
 }
 
-static int add(struct owners *o, uint64_t inode, struct owner *w)
+static bool before(const struct owner *a, const struct owner *b)
 {
-	if ((o->count + 1) * 2 > o->cap) {
-		int ret = grow(o);
+	return a->pid < b->pid || (a->pid == b->pid && a->fd < b->fd);
+}
+
+/*
+ * Links w into the chain of s in (pid, fd) order. Backends add in that
+ * order, so the common case appends at the tail; the walk from the head
+ * only serves one that cannot (a BPF iterator visits tasks in its own
+ * order).
+ */
+static void link_sorted(struct slot *s, struct owner *w)
+{
+	w->next = NULL;
+	if (!before(w, s->tail)) {
+		s->tail->next = w;
+		s->tail = w;
+		return;
+	}
+	if (before(w, s->head)) {
+		w->next = s->head;
+		s->head = w;
+		return;
+	}
+	struct owner *p = s->head;
+	while (p->next && !before(w, p->next))
+		p = (struct owner *)p->next;
+	w->next = p->next;
+	p->next = w;
+}
+
+int owners_add(struct owners *o, uint64_t inode, struct owner *w)
+{
+	struct owner_map *m = &o->map;
+	if (inode == 0)
+		return -EINVAL;
+	if ((m->count + 1) * 2 > m->cap) {
+		int ret = grow(m);
 		if (ret < 0)
 			return ret;
 	}
-	struct slot *s = probe(o->slots, o->cap, inode);
+	struct slot *s = probe(m->slots, m->cap, inode);
 	if (s->inode == 0) {
+		w->next = NULL;
 		s->inode = inode;
 		s->head = s->tail = w;
-		o->count++;
+		m->count++;
 	} else {
-		s->tail->next = w;
-		s->tail = w;
+		link_sorted(s, w);
 	}
 	return 0;
 }
 
 const struct owner *owners_lookup(const struct owners *o, uint64_t inode)
 {
-	if (!o || o->cap == 0 || inode == 0)
+	if (!o || o->map.cap == 0 || inode == 0)
 		return NULL;
-	return probe(o->slots, o->cap, inode)->head;
+	return probe(o->map.slots, o->map.cap, inode)->head;
 }
 
-/* Parses a decimal directory name into a positive int32; false otherwise. */
-static bool parse_num(const char *s, int32_t *out)
+struct arena *owners_arena(struct owners *o, int i)
 {
-	int64_t v = 0;
-	if (*s < '0' || *s > '9')
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (*s - '0');
-		if (v > INT32_MAX)
-			return false;
-	}
-	*out = (int32_t)v;
-	return true;
+	return i >= 0 && i < OWNERS_ARENAS ? &o->arenas[i] : NULL;
 }
 
-/* Writes pid in decimal into name (at least 11 bytes). */
-static void fmt_pid(char *name, int32_t pid)
+void owners_note_denied(struct owners *o)
 {
-	char tmp[12];
-	size_t i = sizeof(tmp);
-	tmp[--i] = '\0';
-	do {
-		tmp[--i] = (char)('0' + pid % 10);
-		pid /= 10;
-	} while (pid > 0);
-	memcpy(name, tmp + i, sizeof(tmp) - i);
+	o->denied = true;
 }
 
-/* dst = a + b; callers size dst for a pid directory and a short suffix. */
-static void join(char *dst, const char *a, const char *b)
+bool owners_denied(const struct owners *o)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	memmove(dst, a, la);
-	memcpy(dst + la, b, lb + 1);
-}
-
-/*
- * Recognises a link "socket:[N]" of len bytes. Anything else (pipes,
- * files, anon inodes, a malformed or overflowing number) is not a socket.
- */
-static bool socket_inode(const char *l, size_t len, uint64_t *out)
-{
-	static const char pre[] = "socket:[";
-	const size_t plen = sizeof(pre) - 1;
-	if (len < plen + 2 || memcmp(l, pre, plen) != 0 || l[len - 1] != ']')
-		return false;
-	uint64_t v = 0;
-	for (size_t i = plen; i < len - 1; i++) {
-		if (l[i] < '0' || l[i] > '9')
-			return false;
-		unsigned d = (unsigned)(l[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (v == 0)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* getdents64 through syscall(): glibc only wraps it since 2.30. */
-static ssize_t dents(int fd, char *buf, size_t size)
-{
-	return syscall(SYS_getdents64, fd, buf, size);
-}
-
-struct dent64 {
-	uint64_t ino;
-	int64_t off;
-	unsigned short reclen;
-	unsigned char type;
-	char name[];
-};
-
-static int push_fd(struct scan *sc, uint64_t inode, int32_t fd)
-{
-	if (sc->nfds == sc->fds_cap) {
-		size_t ncap = sc->fds_cap ? sc->fds_cap * 2 : 256;
-		struct fdsock *n = realloc(sc->fds, ncap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		sc->fds = n;
-		sc->fds_cap = ncap;
-	}
-	sc->fds[sc->nfds].inode = inode;
-	sc->fds[sc->nfds].fd = fd;
-	sc->nfds++;
-	return 0;
-}
-
-/* Collects the socket fds of one process into sc->fds. */
-static int read_fds(struct scan *sc, int fddir)
-{
-	sc->nfds = 0;
-	for (;;) {
-		ssize_t n = dents(fddir, sc->dents, sc->dents_size);
-		if (n < 0) {
-			/* Whatever the reason, this process is not ours to report. */
-			sc->nfds = 0;
-			return errno == ENOMEM ? -ENOMEM : 0;
-		}
-		if (n == 0)
-			return 0;
-		for (ssize_t off = 0; off < n;) {
-			struct dent64 *d = (struct dent64 *)(sc->dents + off);
-			off += d->reclen;
-			int32_t fd;
-			if (!parse_num(d->name, &fd))
-				continue;
-			char link[64];
-			ssize_t l = readlinkat(fddir, d->name, link, sizeof(link));
-			/* A link that fills the buffer may be cut: not ours. */
-			if (l <= 0 || (size_t)l >= sizeof(link))
-				continue;
-			uint64_t inode;
-			if (!socket_inode(link, (size_t)l, &inode))
-				continue;
-			int ret = push_fd(sc, inode, fd);
-			if (ret < 0)
-				return ret;
-		}
-	}
-}
-
-/*
- * Reads <pid>/comm into the arena without the kernel's trailing newline.
- * Returns NULL when the process is gone.
- */
-static const char *read_comm(struct arena *arena, int root, const char *pid, bool *gone)
-{
-	char path[32], comm[256];
-	join(path, pid, "/comm");
-	*gone = false;
-	int fd = openat(root, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*gone = errno == ENOENT || errno == ESRCH;
-		return *gone ? NULL : "";
-	}
-	ssize_t n;
-	do
-		n = read(fd, comm, sizeof(comm));
-	while (n < 0 && errno == EINTR);
-	int err = errno;
-	close(fd);
-	if (n < 0) {
-		*gone = err == ENOENT || err == ESRCH;
-		return *gone ? NULL : "";
-	}
-	size_t len = (size_t)n;
-	if (len > 0 && comm[len - 1] == '\n')
-		len--;
-	return arena_strndup(arena, comm, len);
-}
-
-static int cmp_fd(const void *a, const void *b)
-{
-	const struct fdsock *x = a, *y = b;
-	return (x->fd > y->fd) - (x->fd < y->fd);
-}
-
-/* Reads one process into *g (left empty when it has no socket or is gone). */
-static int scan_pid(struct scan *sc, int32_t pid, struct group *g)
-{
-	char name[16], path[32];
-	*g = (struct group){NULL, 0};
-	fmt_pid(name, pid);
-	join(path, name, "/fd");
-	int fddir = openat(sc->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fddir < 0) {
-		/* Gone, denied, or not a process directory at all. */
-		return errno == ENOMEM ? -ENOMEM : 0;
-	}
-	int ret = read_fds(sc, fddir);
-	close(fddir);
-	if (ret < 0 || sc->nfds == 0)
-		return ret;
-
-	struct stat st;
-	if (fstatat(sc->root, name, &st, 0) < 0)
-		return 0;
-	bool gone;
-	const char *comm = read_comm(sc->arena, sc->root, name, &gone);
-	if (gone)
-		return 0;
-	if (!comm)
-		return -ENOMEM;
-
-	qsort(sc->fds, sc->nfds, sizeof(*sc->fds), cmp_fd);
-	struct entry *e = arena_alloc(sc->arena, sc->nfds * sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	for (size_t i = 0; i < sc->nfds; i++)
-		e[i] = (struct entry){.inode = sc->fds[i].inode,
-				      .w = {.next = NULL, .pid = pid, .fd = sc->fds[i].fd,
-					    .uid = (uint32_t)st.st_uid, .comm = comm}};
-	*g = (struct group){e, sc->nfds};
-	return 0;
-}
-
-/* A scan thread: every stride-th pid from first on. */
-static void *scan_thread(void *arg)
-{
-	struct scan *sc = arg;
-	size_t k = 0;
-	for (size_t i = sc->first; sc->ret == 0 && i < sc->npids; i += sc->stride)
-		sc->ret = scan_pid(sc, sc->pids[i], &sc->groups[k++]);
-	return NULL;
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-	return (x > y) - (x < y);
-}
-
-/*
- * Lists the numeric entries of the directory root, sorted, so chains are
- * in pid order. *pids is malloc'ed and owned by the caller.
- */
-static int list_pids(int root, char *buf, size_t size, int32_t **pids, size_t *npids)
-{
-	size_t cap = 0;
-	*pids = NULL;
-	*npids = 0;
-	for (;;) {
-		ssize_t n = dents(root, buf, size);
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			struct dent64 *d = (struct dent64 *)(buf + off);
-			off += d->reclen;
-			int32_t pid;
-			if (!parse_num(d->name, &pid) || pid == 0)
-				continue;
-			if (*npids == cap) {
-				size_t ncap = cap ? cap * 2 : 1024;
-				int32_t *np = realloc(*pids, ncap * sizeof(*np));
-				if (!np)
-					return -ENOMEM;
-				*pids = np;
-				cap = ncap;
-			}
-			(*pids)[(*npids)++] = pid;
-		}
-	}
-	if (*npids)
-		qsort(*pids, *npids, sizeof(**pids), cmp_pid);
-	return 0;
+	return o && o->denied;
 }
 
 void owners_set_threads(struct owners *o, int n)
 {
-	o->threads = n < 0 ? 0 : n > SCAN_THREADS ? SCAN_THREADS : n;
+	o->opts.threads = n < 0 ? 0 : n > OWNERS_ARENAS ? OWNERS_ARENAS : n;
 }
 
-static int threads_for(const struct owners *o, size_t npids)
+void owners_set_argv0(struct owners *o, bool on)
 {
-	if (o->threads)
-		return o->threads;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t t = npids / PIDS_PER_THREAD;
-	if (cpus > 0 && t > (size_t)cpus)
-		t = (size_t)cpus;
-	if (t > SCAN_THREADS)
-		t = SCAN_THREADS;
-	return t < 1 ? 1 : (int)t;
+	o->opts.argv0 = on;
+}
+
+int owners_set_backend(struct owners *o, const char *name)
+{
+	if (strcmp(name, "auto") == 0) {
+		o->want = NULL;
+		return 0;
+	}
+	for (size_t i = 0; i < NBACKENDS; i++) {
+		if (strcmp(backends[i]->name, name) == 0) {
+			o->want = backends[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const char *owners_backend_name(const struct owners *o)
+{
+	return o->used ? o->used->name : NULL;
+}
+
+/* Starts the chosen backend, or under "auto" the first that can run. */
+static int start(struct owners *o, const char *proc_root, bool inline_first)
+{
+	o->opts.proc_root = proc_root;
+	o->opts.inline_first = inline_first;
+	o->denied = false;
+	o->used = NULL;
+	if (o->want) {
+		int ret = o->want->start(o, &o->opts, &o->state);
+		if (ret == 0)
+			o->used = o->want;
+		return ret;
+	}
+	int ret = -EOPNOTSUPP;
+	for (size_t i = 0; i < NBACKENDS && ret == -EOPNOTSUPP; i++) {
+		ret = backends[i]->start(o, &o->opts, &o->state);
+		if (ret == 0)
+			o->used = backends[i];
+	}
+	return ret;
+}
+
+int owners_scan_start(struct owners *o, const char *proc_root)
+{
+	if (o->state)
+		return -EBUSY;
+	return start(o, proc_root, false);
+}
+
+int owners_scan_finish(struct owners *o)
+{
+	if (!o->used || !o->state)
+		return -EINVAL;
+	void *state = o->state;
+	o->state = NULL;
+	return o->used->finish(o, state);
 }
 
 int owners_scan(struct owners *o, const char *proc_root)
 {
-	struct scan sc[SCAN_THREADS] = {0};
-	pthread_t tid[SCAN_THREADS];
-	int32_t *pids = NULL;
-	size_t npids = 0;
-	int nthreads = 0, started = 1;
-
-	int root = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return -errno;
-	int ret = -ENOMEM;
-	char *listbuf = malloc(DENTS_SIZE);
-	if (!listbuf)
-		goto out;
-	ret = list_pids(root, listbuf, DENTS_SIZE, &pids, &npids);
-	free(listbuf);
-	if (ret < 0)
-		goto out;
-
-	nthreads = threads_for(o, npids);
-	for (int t = 0; t < nthreads; t++) {
-		sc[t] = (struct scan){.root = root, .arena = &o->arenas[t], .dents_size = DENTS_SIZE,
-				      .pids = pids, .npids = npids, .first = (size_t)t,
-				      .stride = (size_t)nthreads};
-		sc[t].dents = malloc(DENTS_SIZE);
-		sc[t].groups = calloc(npids / (size_t)nthreads + 1, sizeof(struct group));
-		if (!sc[t].dents || !sc[t].groups) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	/* Thread 0 is this one; a thread that cannot start leaves its share here. */
-	for (; started < nthreads; started++)
-		if (pthread_create(&tid[started], NULL, scan_thread, &sc[started]) != 0)
-			break;
-	scan_thread(&sc[0]);
-	for (int t = started; t < nthreads; t++)
-		scan_thread(&sc[t]);
-	for (int t = 1; t < started; t++)
-		pthread_join(tid[t], NULL);
-
-	ret = 0;
-	for (int t = 0; t < nthreads && ret == 0; t++)
-		ret = sc[t].ret;
-	/* Fill the map in pid order, so every chain lists its holders by pid. */
-	for (size_t i = 0; ret == 0 && i < npids; i++) {
-		const struct group *g = &sc[i % (size_t)nthreads].groups[i / (size_t)nthreads];
-		for (size_t j = 0; ret == 0 && j < g->n; j++)
-			ret = add(o, g->e[j].inode, &g->e[j].w);
-	}
-out:
-	for (int t = 0; t < nthreads; t++) {
-		free(sc[t].dents);
-		free(sc[t].fds);
-		free(sc[t].groups);
-	}
-	free(pids);
-	close(root);
-	return ret;
+	if (o->state)
+		return -EBUSY;
+	int ret = start(o, proc_root, true);
+	return ret < 0 ? ret : owners_scan_finish(o);
 }
