@@ -1,42 +1,10 @@
 #include "query.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "filter.h"
 #include "owners.h"
-
-/*
- * The scan threads need little stack (no recursion, buffers on the heap);
- * the default 8 MiB would be most of an empty run's address space.
- */
-enum { SCAN_STACK = 256 * 1024 };
-
-/* The /proc scan, run on a thread of its own while the kernel is asked. */
-struct scan_job {
-	struct owners *owners;
-	const char *proc_root;
-	int rc;
-};
-
-static void *scan_main(void *arg)
-{
-	struct scan_job *job = arg;
-	job->rc = owners_scan(job->owners, job->proc_root);
-	return NULL;
-}
-
-static bool start_scan(pthread_t *t, struct scan_job *job)
-{
-	pthread_attr_t attr;
-	if (pthread_attr_init(&attr) != 0)
-		return false;
-	pthread_attr_setstacksize(&attr, SCAN_STACK);
-	bool ok = pthread_create(t, &attr, scan_main, job) == 0;
-	pthread_attr_destroy(&attr);
-	return ok;
-}
 
 /* What the per-socket step needs during one snapshot. */
 struct snap {
@@ -65,9 +33,11 @@ static int fail(struct query_error *err, enum query_stage stage, int rc)
 	return rc;
 }
 
-/* A fresh owners map, scanned now or (*scanning) on thread t. */
+/*
+ * A fresh owners map, scanned now, or (late) started here and finished
+ * by owners_scan_finish after the dump.
+ */
 static int prepare_owners(struct query *q, const struct query_config *cfg, bool late,
-			  pthread_t *t, struct scan_job *job, bool *scanning,
 			  struct query_error *err)
 {
 	owners_destroy(q->owners);
@@ -75,15 +45,11 @@ static int prepare_owners(struct query *q, const struct query_config *cfg, bool 
 	int rc = owners_create(&q->owners);
 	if (rc < 0)
 		return fail(err, QUERY_NOMEM, rc);
-	*job = (struct scan_job){.owners = q->owners,
-				 .proc_root = cfg->proc_root ? cfg->proc_root : "/proc"};
-	if (late)
-		*scanning = start_scan(t, job);
-	if (!*scanning) {
-		scan_main(job);
-		if (job->rc < 0)
-			return fail(err, QUERY_SCAN, job->rc);
-	}
+	owners_set_argv0(q->owners, filter_needs_argv0(cfg->filter));
+	const char *root = cfg->proc_root ? cfg->proc_root : "/proc";
+	rc = late ? owners_scan_start(q->owners, root) : owners_scan(q->owners, root);
+	if (rc < 0)
+		return fail(err, rc == -ENOMEM ? QUERY_NOMEM : QUERY_SCAN, rc);
 	return 0;
 }
 
@@ -117,15 +83,13 @@ int query_run(struct query *q, const struct query_config *cfg, const struct quer
 	 * needs owners per row, so there the scan comes first.
 	 */
 	bool late = sink->owners_late && !sn.filter_owners;
-	pthread_t scanner;
-	struct scan_job job = {0};
-	bool scanning = false;
+	bool scan = cfg->owners || sn.filter_owners;
 	int rc;
-	if (cfg->owners || sn.filter_owners) {
-		rc = prepare_owners(q, cfg, late, &scanner, &job, &scanning, err);
+	if (scan) {
+		rc = prepare_owners(q, cfg, late, err);
 		if (rc < 0)
 			return rc;
-		if (!scanning)
+		if (!late)
 			sn.owners = q->owners;
 	}
 
@@ -141,11 +105,12 @@ int query_run(struct query *q, const struct query_config *cfg, const struct quer
 	};
 	struct gather_error gerr = {0};
 	int grc = gather_run(&req, on_sock, &sn, &gerr);
-	if (scanning) {
-		pthread_join(scanner, NULL);
-		if (job.rc < 0)
-			return fail(err, QUERY_SCAN, job.rc);
-		sink->owners_late(sink->arg, q->owners);
+	if (scan && late) {
+		rc = owners_scan_finish(q->owners);
+		if (rc < 0 && grc == 0)
+			return fail(err, rc == -ENOMEM ? QUERY_NOMEM : QUERY_SCAN, rc);
+		if (rc == 0)
+			sink->owners_late(sink->arg, q->owners);
 	}
 	if (q->owners)
 		q->owners_denied = owners_denied(q->owners);

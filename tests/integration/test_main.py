@@ -96,7 +96,12 @@ def check_usage(ck):
 
 def check_full_disk(ck):
     ck.begin("write errors")
-    for args in (["--help"], ["--version"], ["-tan"], ["-tanj"], ["-tan", "--format", "ndjson"],
+    # Something to list in every format (an empty NDJSON stream writes nothing).
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 7104))
+    srv.listen()
+    for args in (["--help"], ["--version"], ["-tln"], ["-tlnj"], ["-tln", "--format", "ndjson"],
                  ["-s"]):
         with open("/dev/full", "w") as full:
             p = subprocess.run([netns.SOCKSTAT] + args, stdout=full, stderr=subprocess.PIPE,
@@ -104,6 +109,7 @@ def check_full_disk(ck):
         ck.eq(p.returncode, 1, "%s into /dev/full: exit 1" % args, stderr=p.stderr)
         ck.eq(p.stderr.decode(), "sockstat: write error: No space left on device\n",
               "%s into /dev/full: one message" % args)
+    srv.close()
 
 
 def check_fd_limit(ck):
@@ -140,7 +146,7 @@ def check_not_root_line(ck, tmp):
     shutil.copy(netns.SOCKSTAT, binary)
     os.chmod(binary, 0o755)
     # On a terminal (script gives it one), once.
-    out = os.path.join(tmp, "typescript")
+    out = "/dev/null"  # script's own copy of the session
     r = netns.run(NOBODY + ["script", "-qec", binary + " -tln", out])
     text = r.out.decode("utf-8", "replace")
     ck.eq(r.rc, 0, "as nobody on a terminal: exit 0", res=r)
