@@ -26,12 +26,6 @@ import netns
 
 HINT = "Try 'sockstat --help' for more information."
 
-# Whether the run asks the owners scan for argv[0] when the filter needs it
-# (owners_set_argv0(owners, filter_needs_argv0(filter)) where the scan is
-# set up). Until then the long --command check is reported as not run.
-ARGV0_WIRED = False
-
-
 def table(ck, what, *args):
     r = netns.sockstat(*args, timeout=60)
     ck.eq(r.rc, 0, what + ": exit 0", cmd=r)
@@ -212,9 +206,6 @@ def check_long_command(ck):
         ck.eq([r.local for r in rows], ["127.0.0.1:41600"], "the comm itself matches")
         rows = table(ck, "--command other", "-tlnH", "--command", LONG[:15] + "x-other")
         ck.eq(rows, [], "a long name whose argv[0] differs does not match")
-        if not ARGV0_WIRED:
-            print("   not run: the long name itself (the owners scan does not read argv[0] yet)")
-            return
         rows = table(ck, "--command long", "-tlnH", "--command", LONG)
         ck.eq([r.local for r in rows], ["127.0.0.1:41600"],
               "a long name matches by comm prefix and argv[0]", rows=rows)
