@@ -19,7 +19,9 @@
 #include "config.h"
 #include "buf.h"
 #include "escape.h"
+#include "events.h"
 #include "filter.h"
+#include "loop.h"
 #include "names.h"
 #include "netns.h"
 #include "options.h"
@@ -27,11 +29,18 @@
 #include "query.h"
 #include "render.h"
 #include "sock.h"
+#include "watch.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 /* A user's word quoted in a message is cut here, so the reason stays in view. */
 enum { QUOTE_MAX = 200 };
+
+/*
+ * Where messages go: stderr, or while --watch holds the terminal, a
+ * buffer shown once the screen is restored.
+ */
+static FILE *say_to;
 
 /* Prints "sockstat: MESSAGE" with any user-controlled text escaped. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -57,7 +66,7 @@ static void say(const char *fmt, ...)
 	escape_text(&b, raw, (size_t)n);
 	buf_addc(&b, '\n');
 	if (buf_ok(&b))
-		fputs(b.p, stderr);
+		fputs(b.p, say_to ? say_to : stderr);
 	buf_finish(&b);
 	free(raw);
 }
@@ -78,12 +87,17 @@ static int output_status(int rc)
 	return EXIT_RUNTIME;
 }
 
-/* Flushes stdout; the status for what that shows. */
-static int finish_stdout(void)
+/* Flushes f; the status for what that shows. */
+static int finish_file(FILE *f)
 {
-	if (fflush(stdout) == 0 && !ferror(stdout))
+	if (fflush(f) == 0 && !ferror(f))
 		return EXIT_SUCCESS;
 	return output_status(errno ? -errno : -EIO);
+}
+
+static int finish_stdout(void)
+{
+	return finish_file(stdout);
 }
 
 /*
@@ -139,11 +153,14 @@ static int enter_netns(const char *spec)
 struct out {
 	struct render *render; /* NULL for -s */
 	struct summary summary;
+	struct watch *watch;   /* --watch: told of every row; NULL once */
 };
 
 static int out_row(void *arg, const struct sock *s)
 {
 	struct out *o = arg;
+	if (o->watch)
+		watch_note_row(o->watch, s);
 	if (!o->render) {
 		summary_add(&o->summary, s);
 		return 0;
@@ -182,14 +199,20 @@ static int query_status(const struct query_error *e)
 	return EXIT_RUNTIME;
 }
 
-/* One listing: the query engine into the renderer or the summary. */
-static int list(const struct options *o, const struct filter *filter, struct names *names)
+/*
+ * One listing into f: the query engine into the renderer or the summary.
+ * A frame of --watch passes w, so the table's owners come from w's cache.
+ */
+static int list(const struct options *o, const struct filter *filter, struct names *names,
+		FILE *f, struct watch *w)
 {
-	struct out out = {0};
+	struct out out = {.watch = w};
 	bool table = !o->summary && o->render.format == FORMAT_TABLE;
+	/* Owners of sockets a frame has seen before are not looked up again. */
+	bool cached = w && table && o->render.processes && !filter_needs_owners(filter);
 	if (o->summary)
 		out.summary.protos = o->protos;
-	else if (render_create(&out.render, stdout, &o->render, names) < 0) {
+	else if (render_create(&out.render, f, &o->render, names) < 0) {
 		say("out of memory");
 		return EXIT_RUNTIME;
 	}
@@ -200,34 +223,135 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 		.source = o->source,
 		.want_info = o->render.info && !o->summary,
 		.want_mem = o->render.memory && !o->summary,
-		.owners = o->render.processes && !o->summary,
+		.owners = o->render.processes && !o->summary && !cached,
 		.filter = filter,
 		.proc_root = "/proc",
 	};
-	struct query_sink sink = {.row = out_row, .owners_late = table ? out_owners : NULL,
-				  .arg = &out};
+	struct query_sink sink = {.row = out_row,
+				  .owners_late = table && !cached ? out_owners : NULL, .arg = &out};
 	struct query q = {0};
 	struct query_error err;
 	int status = EXIT_SUCCESS;
 	if (query_run(&q, &cfg, &sink, &err) < 0)
 		status = query_status(&err);
+	const struct owners *known = NULL;
+	if (status == EXIT_SUCCESS && cached) {
+		int rc = watch_owners(w, &known);
+		if (rc < 0) {
+			status = query_status(&(struct query_error){
+				.stage = rc == -ENOMEM ? QUERY_NOMEM : QUERY_SCAN, .err = rc});
+		} else {
+			render_set_owners(out.render, known);
+		}
+	}
 	if (status == EXIT_SUCCESS && err.stage == QUERY_OK) {
 		int rc = out.render ? render_finish(out.render)
-				    : render_summary(stdout, &o->render, &out.summary);
-		status = rc < 0 ? output_status(rc) : finish_stdout();
+				    : render_summary(f, &o->render, &out.summary);
+		status = rc < 0 ? output_status(rc) : finish_file(f);
 	}
 	/*
 	 * Why most Process cells name only a user, said once, to a person,
 	 * and only to one who is not root (root may be refused a process or
 	 * two too, but has no better way to see them).
 	 */
-	if (status == EXIT_SUCCESS && !o->summary && q.owners_denied && geteuid() != 0 &&
+	if (status == EXIT_SUCCESS && !w && !o->summary && q.owners_denied && geteuid() != 0 &&
 	    isatty(STDOUT_FILENO))
 		say("not all processes could be read (you would have to be root to see them "
 		    "all); their sockets show only the user");
 	render_destroy(out.render);
 	query_finish(&q);
 	return status;
+}
+
+/* What a frame of --watch needs: the listing's own arguments. */
+struct frame_arg {
+	const struct options *o;
+	const struct filter *filter;
+	struct names *names;
+};
+
+static int watch_frame(void *arg, struct watch *w, FILE *f, FILE *msg)
+{
+	struct frame_arg *a = arg;
+	say_to = msg;
+	int status = list(a->o, a->filter, a->names, f, w);
+	say_to = NULL;
+	return status;
+}
+
+/* --watch: the one-shot listing, again every interval. */
+static int watch_listing(const struct options *o, const struct filter *filter,
+			 struct names *names)
+{
+	bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+	struct watch_opts wo = {
+		.interval_ms = o->watch_ms,
+		.tty = tty,
+		.color = tty && !getenv("NO_COLOR"),
+		.marks = !o->summary && o->render.format == FORMAT_TABLE,
+		.header = o->render.header,
+		.out = stdout,
+		.in_fd = STDIN_FILENO,
+		.proc_root = "/proc",
+	};
+	struct frame_arg a = {o, filter, names};
+	if (loop_signals_install() < 0) {
+		say("cannot set up signal handling: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	int why;
+	int status = watch_run(&wo, watch_frame, &a, &why);
+	loop_signals_restore();
+	if (status != EXIT_SUCCESS && why)
+		return output_status(why);
+	return status;
+}
+
+static void notice(const char *msg)
+{
+	say("%s", msg);
+}
+
+/* --events: the stream until a stop signal. */
+static int event_stream(const struct options *o, const struct filter *filter,
+			struct names *names)
+{
+	struct events_config cfg = {
+		.protos = events_protocols(o->protos),
+		.families = o->families,
+		.source = o->source,
+		.filter = filter,
+		.render = o->render,
+		.table = o->render.format == FORMAT_TABLE && isatty(STDOUT_FILENO),
+		.interval_ms = o->interval_ms,
+		.out = stdout,
+		.names = names,
+		.proc_root = "/proc",
+		.notice = notice,
+	};
+	if (!cfg.protos)
+		return usage_error("--events follows TCP and UDP sockets only");
+	if (loop_signals_install() < 0) {
+		say("cannot set up signal handling: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	struct events_error err;
+	int rc = events_run(&cfg, &err);
+	loop_signals_restore();
+	if (rc == 0)
+		return EXIT_SUCCESS;
+	switch (err.kind) {
+	case EVENTS_OUTPUT:
+		return output_status(err.err);
+	case EVENTS_QUERY:
+		return query_status(&err.q);
+	case EVENTS_NETLINK:
+		say("sock_diag announcements: %s", strerror(-err.err));
+		return EXIT_RUNTIME;
+	default:
+		say("out of memory");
+		return EXIT_RUNTIME;
+	}
 }
 
 static int run(const struct options *o)
@@ -252,7 +376,12 @@ static int run(const struct options *o)
 	}
 	if (o->netns && (status = enter_netns(o->netns)) != EXIT_SUCCESS)
 		goto out;
-	status = list(o, filter, names);
+	if (o->events)
+		status = event_stream(o, filter, names);
+	else if (o->watch)
+		status = watch_listing(o, filter, names);
+	else
+		status = list(o, filter, names, stdout, NULL);
 out:
 	filter_destroy(filter);
 	names_destroy(names);

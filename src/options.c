@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "filter.h"
 #include "util.h"
 
@@ -20,6 +21,9 @@ enum {
 	OPT_USER,
 	OPT_PORT,
 	OPT_STATE,
+	OPT_WATCH,
+	OPT_EVENTS,
+	OPT_INTERVAL,
 };
 
 /*
@@ -54,6 +58,9 @@ static const struct option fixed_long[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"state", required_argument, NULL, OPT_STATE},
+	{"watch", optional_argument, NULL, OPT_WATCH},
+	{"events", no_argument, NULL, OPT_EVENTS},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 };
@@ -130,6 +137,11 @@ void options_usage(FILE *f)
 	      "      --user=USER         sockets of user USER (name or uid)\n"
 	      "      --port=PORT         local or peer port PORT\n"
 	      "      --state=STATE       sockets in STATE\n"
+	      "\n"
+	      "Watching:\n"
+	      "      --watch[=SECONDS]   redraw the listing every SECONDS (default 2)\n"
+	      "      --events            stream socket events (open, state, close) as NDJSON\n"
+	      "      --interval=SECONDS  --events: compare dumps every SECONDS (default 1)\n"
 	      "\n"
 	      "  -h, --help              show this help and exit\n"
 	      "  -V, --version           show the version and exit\n"
@@ -314,6 +326,30 @@ static int select_option(struct options *o, struct selection *sel, int c, const 
 	return 0;
 }
 
+/* The longest interval: a day, past which a loop is not watching anything. */
+enum { SECONDS_MAX_MS = 24 * 3600 * 1000 };
+
+/* --watch[=SECONDS] (at least 0.1) and --interval SECONDS (more than 0). */
+static int seconds_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	const char *name = c == OPT_WATCH ? "watch" : "interval";
+	uint64_t ms = c == OPT_WATCH ? 2000 : 1000;
+	if (arg && !clock_parse_seconds(arg, SECONDS_MAX_MS, &ms))
+		return bad_value(err, errlen, name, arg, ": not a number of seconds");
+	if (c == OPT_WATCH && ms < 100)
+		return bad_value(err, errlen, name, arg, ": at least 0.1 seconds");
+	if (ms == 0)
+		return bad_value(err, errlen, name, arg, ": more than 0 seconds");
+	if (c == OPT_WATCH) {
+		o->watch = true;
+		o->watch_ms = ms;
+	} else {
+		o->interval_given = true;
+		o->interval_ms = ms;
+	}
+	return 0;
+}
+
 /* Applies one option getopt returned; what is shown is handled here. */
 static int apply_option(struct options *o, struct selection *sel, int c, const char *arg,
 			char *err, size_t errlen)
@@ -342,6 +378,10 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 		else
 			return fail(err, errlen, "unknown format '%.64s' (use table, json or ndjson)", arg);
 		break;
+	case OPT_WATCH:
+	case OPT_INTERVAL:
+		return seconds_option(o, c, arg, err, errlen);
+	case OPT_EVENTS: o->events = true; break;
 	case OPT_PID:
 	case OPT_COMMAND:
 	case OPT_USER:
@@ -462,6 +502,12 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 			return rc;
 	}
 	finish_selection(o, &sel);
+	if (o->watch && o->events)
+		return fail(err, errlen, "options '--watch' and '--events' cannot be combined");
+	if (o->interval_given && !o->events)
+		return fail(err, errlen, "option '--interval' needs '--events'");
+	if (!o->interval_given)
+		o->interval_ms = 1000;
 
 	/* The FILTER words, copied as pointers: argv outlives the options. */
 	int n = argc - optind;

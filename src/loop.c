@@ -1,0 +1,104 @@
+#include "loop.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t pending_stop;
+static volatile sig_atomic_t pending_resize;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGWINCH)
+		pending_resize = 1;
+	else
+		pending_stop = 1;
+}
+
+static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+enum { NHANDLED = sizeof(handled) / sizeof(handled[0]) };
+
+static sigset_t blocked_set(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (int i = 0; i < NHANDLED; i++)
+		sigaddset(&set, handled[i]);
+	return set;
+}
+
+int loop_signals_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < NHANDLED; i++)
+		if (sigaction(handled[i], &sa, NULL) < 0)
+			return -errno;
+	sigset_t set = blocked_set();
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+void loop_signals_restore(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < NHANDLED; i++)
+		(void)sigaction(handled[i], &sa, NULL);
+	sigset_t set = blocked_set();
+	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+unsigned loop_take_signals(void)
+{
+	unsigned bits = 0;
+	if (pending_stop)
+		bits |= LOOP_STOP;
+	if (pending_resize)
+		bits |= LOOP_RESIZE;
+	pending_stop = 0;
+	pending_resize = 0;
+	return bits;
+}
+
+int loop_stopping(void)
+{
+	return pending_stop != 0;
+}
+
+int loop_wait(const int *fds, int nfds, int64_t ms)
+{
+	enum { MAXFDS = 4 };
+	struct pollfd p[MAXFDS];
+	if (nfds > MAXFDS)
+		return -EINVAL;
+	/* A negative fd is skipped by poll itself. */
+	for (int i = 0; i < nfds; i++)
+		p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+	if (pending_stop || pending_resize)
+		return 0;
+	if (ms < 0)
+		ms = 0;
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+	/* The signals are let in only while ppoll sleeps. */
+	sigset_t open;
+	if (sigprocmask(SIG_SETMASK, NULL, &open) < 0)
+		return -errno;
+	for (int i = 0; i < NHANDLED; i++)
+		sigdelset(&open, handled[i]);
+	int n = ppoll(p, (nfds_t)nfds, &ts, &open);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	int mask = 0;
+	for (int i = 0; i < nfds; i++)
+		if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
+			mask |= 1 << i;
+	return mask;
+}

@@ -1,0 +1,37 @@
+#ifndef SRC_LOOP_H
+#define SRC_LOOP_H
+
+#include <stdint.h>
+
+/*
+ * What the long-running modes (--watch, --events) wait on: a descriptor,
+ * a deadline and the signals that end or redraw them. The signals are
+ * blocked but while waiting, so a signal that arrives between two checks
+ * ends the next wait at once instead of being missed.
+ */
+enum loop_signal {
+	LOOP_STOP = 1u << 0,    /* SIGINT, SIGTERM, SIGHUP */
+	LOOP_RESIZE = 1u << 1,  /* SIGWINCH */
+};
+
+/* Installs the handlers and blocks the signals. Returns 0 or -errno. */
+int loop_signals_install(void);
+
+/* Restores the signals' default handling and unblocks them. */
+void loop_signals_restore(void);
+
+/* The signals seen since the last call (enum loop_signal bits), cleared. */
+unsigned loop_take_signals(void);
+
+/* Whether a stop signal has been seen (and not yet taken). */
+int loop_stopping(void);
+
+/*
+ * Waits until one of fds (nfds of them, -1 entries ignored) is readable,
+ * a signal arrives or ms milliseconds pass. Returns the bit mask of the
+ * readable fds (bit i for fds[i]), 0 for a timeout or a signal, or a
+ * negative errno.
+ */
+int loop_wait(const int *fds, int nfds, int64_t ms);
+
+#endif
