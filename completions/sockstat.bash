@@ -17,7 +17,7 @@ _sockstat_long='--tcp --udp --raw --unix --packet --ipv4 --ipv6 --family=
 	--all --listening --net= --source= --numeric --resolve --processes
 	--no-processes --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
-	--state= --help --version'
+	--state= --watch --watch= --events --interval= --help --version'
 
 _sockstat_short='-t -u -w -x -0 -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
 	-s -H -j -h -V'
@@ -83,7 +83,7 @@ _sockstat_value()
 			[[ $p == "$cur"* ]] && COMPREPLY+=("$p")
 		done
 		;;
-	--command|--port)
+	--command|--port|--interval|--watch)
 		# Free text: offer nothing rather than file names.
 		;;
 	*)
@@ -115,7 +115,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+		--family|--net|--source|--format|--state|--user|--pid|--command|--port|--interval)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -183,7 +183,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+	--family|--net|--source|--format|--state|--user|--pid|--command|--port|--interval)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;
