@@ -20,15 +20,6 @@ static void on_signal(int sig)
 static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
 enum { NHANDLED = sizeof(handled) / sizeof(handled[0]) };
 
-static sigset_t blocked_set(void)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	for (int i = 0; i < NHANDLED; i++)
-		sigaddset(&set, handled[i]);
-	return set;
-}
-
 int loop_signals_install(void)
 {
 	struct sigaction sa;
@@ -38,9 +29,6 @@ int loop_signals_install(void)
 	for (int i = 0; i < NHANDLED; i++)
 		if (sigaction(handled[i], &sa, NULL) < 0)
 			return -errno;
-	sigset_t set = blocked_set();
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
 	return 0;
 }
 
@@ -52,8 +40,6 @@ void loop_signals_restore(void)
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < NHANDLED; i++)
 		(void)sigaction(handled[i], &sa, NULL);
-	sigset_t set = blocked_set();
-	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 unsigned loop_take_signals(void)
@@ -87,13 +73,7 @@ int loop_wait(const int *fds, int nfds, int64_t ms)
 	if (ms < 0)
 		ms = 0;
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-	/* The signals are let in only while ppoll sleeps. */
-	sigset_t open;
-	if (sigprocmask(SIG_SETMASK, NULL, &open) < 0)
-		return -errno;
-	for (int i = 0; i < NHANDLED; i++)
-		sigdelset(&open, handled[i]);
-	int n = ppoll(p, (nfds_t)nfds, &ts, &open);
+	int n = ppoll(p, (nfds_t)nfds, &ts, NULL);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	int mask = 0;

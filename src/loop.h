@@ -5,19 +5,22 @@
 
 /*
  * What the long-running modes (--watch, --events) wait on: a descriptor,
- * a deadline and the signals that end or redraw them. The signals are
- * blocked but while waiting, so a signal that arrives between two checks
- * ends the next wait at once instead of being missed.
+ * a deadline and the signals that end or redraw them. The handlers only
+ * note the signal and do not restart system calls, so a write blocked on
+ * a reader that stopped reading is interrupted too; the caller then sees
+ * a failed write with loop_stopping() true, and ends as asked. A signal
+ * that lands between the check and the wait ends that wait at the latest
+ * at its deadline.
  */
 enum loop_signal {
 	LOOP_STOP = 1u << 0,    /* SIGINT, SIGTERM, SIGHUP */
 	LOOP_RESIZE = 1u << 1,  /* SIGWINCH */
 };
 
-/* Installs the handlers and blocks the signals. Returns 0 or -errno. */
+/* Installs the handlers. Returns 0 or -errno. */
 int loop_signals_install(void);
 
-/* Restores the signals' default handling and unblocks them. */
+/* Restores the signals' default handling. */
 void loop_signals_restore(void);
 
 /* The signals seen since the last call (enum loop_signal bits), cleared. */

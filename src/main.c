@@ -209,7 +209,8 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	struct out out = {.watch = w};
 	bool table = !o->summary && o->render.format == FORMAT_TABLE;
 	/* Owners of sockets a frame has seen before are not looked up again. */
-	bool cached = w && table && o->render.processes && !filter_needs_owners(filter);
+	bool cacheable = w && table && o->render.processes && !filter_needs_owners(filter);
+	bool cached = cacheable && watch_has_owners(w);
 	if (o->summary)
 		out.summary.protos = o->protos;
 	else if (render_create(&out.render, f, &o->render, names) < 0) {
@@ -259,6 +260,11 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 		say("not all processes could be read (you would have to be root to see them "
 		    "all); their sockets show only the user");
 	render_destroy(out.render);
+	/* The first frame's scan, run beside its dump, is the cache of the next. */
+	if (cacheable && !cached && status == EXIT_SUCCESS && q.owners) {
+		watch_adopt_owners(w, q.owners);
+		q.owners = NULL;
+	}
 	query_finish(&q);
 	return status;
 }
@@ -301,7 +307,11 @@ static int watch_listing(const struct options *o, const struct filter *filter,
 	}
 	int why;
 	int status = watch_run(&wo, watch_frame, &a, &why);
+	bool stopped = loop_stopping();
 	loop_signals_restore();
+	/* A write a stop signal interrupted is the stop, not an error. */
+	if (stopped)
+		return EXIT_SUCCESS;
 	if (status != EXIT_SUCCESS && why)
 		return output_status(why);
 	return status;
@@ -337,8 +347,9 @@ static int event_stream(const struct options *o, const struct filter *filter,
 	}
 	struct events_error err;
 	int rc = events_run(&cfg, &err);
+	bool stopped = loop_stopping();
 	loop_signals_restore();
-	if (rc == 0)
+	if (rc == 0 || (stopped && err.kind == EVENTS_OUTPUT))
 		return EXIT_SUCCESS;
 	switch (err.kind) {
 	case EVENTS_OUTPUT:

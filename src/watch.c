@@ -81,6 +81,33 @@ void watch_note_row(struct watch *w, const struct sock *s)
 		w->oom = true;
 }
 
+bool watch_has_owners(const struct watch *w)
+{
+	return w->owners != NULL;
+}
+
+/* The map now answers for every inode of this frame, and only those count. */
+static void frame_scanned(struct watch *w)
+{
+	struct u64map t = w->known;
+	w->known = w->cur_inodes;
+	w->cur_inodes = t;
+	u64map_clear(&w->cur_inodes);
+}
+
+void watch_adopt_owners(struct watch *w, struct owners *o)
+{
+	owners_destroy(w->owners);
+	w->owners = o;
+	if (w->oom) {
+		/* Some row's inode went unnoted: the next frame scans again. */
+		owners_destroy(w->owners);
+		w->owners = NULL;
+		return;
+	}
+	frame_scanned(w);
+}
+
 int watch_owners(struct watch *w, const struct owners **out)
 {
 	/* Every row's socket was there at the last scan: its holders are known. */
@@ -98,11 +125,7 @@ int watch_owners(struct watch *w, const struct owners **out)
 		w->owners = NULL;
 		return rc;
 	}
-	/* The map now answers for every inode of this frame, and only those count. */
-	struct u64map t = w->known;
-	w->known = w->cur_inodes;
-	w->cur_inodes = t;
-	u64map_clear(&w->cur_inodes);
+	frame_scanned(w);
 	*out = w->owners;
 	return 0;
 }

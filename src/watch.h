@@ -56,4 +56,14 @@ void watch_note_row(struct watch *w, const struct sock *s);
  */
 int watch_owners(struct watch *w, const struct owners **out);
 
+/* Whether w holds an owners map from an earlier frame. */
+bool watch_has_owners(const struct watch *w);
+
+/*
+ * Takes over o, the map a frame's own scan filled (the first frame scans
+ * beside its dump, as a one-shot listing does), as the cache for the
+ * frames after it.
+ */
+void watch_adopt_owners(struct watch *w, struct owners *o);
+
 #endif

@@ -309,6 +309,29 @@ def check_closed_pipe(ck):
     lst.close()
 
 
+def check_stalled_reader(ck):
+    ck.begin("SIGTERM while a write waits on a reader that stopped reading")
+    lst = listener(backlog=1024)
+    r, w = os.pipe()
+    st = Stream("--events", "-n", stdout=w)
+    os.close(w)
+    # Some 400 events of about 500 bytes: more than a pipe holds.
+    for _ in range(200):
+        exchange(lst, 1, 1)
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    st.p.send_signal(signal.SIGTERM)
+    try:
+        rc = st.p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        rc = None
+    _, err = st.stop()
+    os.close(r)
+    ck.eq(rc, 0, "exit 0, promptly", stderr=err, waited=time.monotonic() - t0)
+    ck.eq(err, "", "quietly")
+    lst.close()
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -451,6 +474,7 @@ def main(ck):
     check_filters_udp(ck)
     check_flood(ck)
     check_closed_pipe(ck)
+    check_stalled_reader(ck)
     check_watch_pipe(ck)
     check_watch_tty(ck)
     check_rss(ck)
