@@ -1,27 +1,48 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static volatile sig_atomic_t pending_stop;
 static volatile sig_atomic_t pending_resize;
 
+/* The output to make non-blocking on a stop, and its flags; -1: none. */
+static int stop_fd = -1;
+static int stop_fd_flags;
+
 static void on_signal(int sig)
 {
-	if (sig == SIGWINCH)
+	if (sig == SIGWINCH) {
 		pending_resize = 1;
-	else
-		pending_stop = 1;
+		return;
+	}
+	pending_stop = 1;
+	/* fcntl is async-signal-safe; errno is the interrupted code's. */
+	int saved = errno;
+	if (stop_fd >= 0)
+		(void)fcntl(stop_fd, F_SETFL, stop_fd_flags | O_NONBLOCK);
+	errno = saved;
 }
 
 static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
 enum { NHANDLED = sizeof(handled) / sizeof(handled[0]) };
 
-int loop_signals_install(void)
+int loop_signals_install(int out_fd)
 {
+	struct stat st;
+	stop_fd = -1;
+	if (out_fd >= 0 && fstat(out_fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		int fl = fcntl(out_fd, F_GETFL);
+		if (fl >= 0) {
+			stop_fd_flags = fl;
+			stop_fd = out_fd;
+		}
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -40,6 +61,9 @@ void loop_signals_restore(void)
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < NHANDLED; i++)
 		(void)sigaction(handled[i], &sa, NULL);
+	if (stop_fd >= 0)
+		(void)fcntl(stop_fd, F_SETFL, stop_fd_flags);
+	stop_fd = -1;
 }
 
 unsigned loop_take_signals(void)

@@ -17,8 +17,14 @@ enum loop_signal {
 	LOOP_RESIZE = 1u << 1,  /* SIGWINCH */
 };
 
-/* Installs the handlers. Returns 0 or -errno. */
-int loop_signals_install(void);
+/*
+ * Installs the handlers. out_fd is the output's descriptor: when it is a
+ * pipe or a socket, a stop signal also makes it non-blocking, so that a
+ * write waiting on a reader that stopped reading (which stdio would
+ * retry after the interruption) fails at once instead. A terminal's
+ * descriptor, shared with the shell, is left alone. Returns 0 or -errno.
+ */
+int loop_signals_install(int out_fd);
 
 /* Restores the signals' default handling. */
 void loop_signals_restore(void);

@@ -301,7 +301,7 @@ static int watch_listing(const struct options *o, const struct filter *filter,
 		.proc_root = "/proc",
 	};
 	struct frame_arg a = {o, filter, names};
-	if (loop_signals_install() < 0) {
+	if (loop_signals_install(STDOUT_FILENO) < 0) {
 		say("cannot set up signal handling: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
@@ -341,7 +341,7 @@ static int event_stream(const struct options *o, const struct filter *filter,
 	};
 	if (!cfg.protos)
 		return usage_error("--events follows TCP and UDP sockets only");
-	if (loop_signals_install() < 0) {
+	if (loop_signals_install(STDOUT_FILENO) < 0) {
 		say("cannot set up signal handling: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
