@@ -332,6 +332,42 @@ def check_stalled_reader(ck):
     lst.close()
 
 
+def check_unprivileged(ck):
+    ck.begin("as an unprivileged user")
+    lst = listener()
+    lport = lst.getsockname()[1]
+    nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    p = subprocess.Popen(nobody + [netns.SOCKSTAT, "--events", "-n", "-t", "--interval", "0.2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(SETTLE_S)
+    c = socket.create_connection(("127.0.0.1", lport))
+    a, _ = lst.accept()
+    cport = c.getsockname()[1]
+    time.sleep(0.8)
+    c.close()
+    a.close()
+    time.sleep(0.8)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=10)
+    evs = [json.loads(x) for x in out.decode().splitlines() if x.strip()]
+    ck.eq(p.returncode, 0, "exit 0", stderr=err)
+    cl = [e for e in evs if e["event"] == "close" and e["local"]["port"] == cport]
+    ck.ok(len(cl) == 1 and isinstance(cl[0]["duration_ms"], int), "one close, with a duration",
+          evs=evs)
+    # Linux lets any user join sock_diag's destroy groups; where a kernel
+    # refuses, the stream says so once and finds closes in the dumps.
+    if err:
+        ck.eq(err.decode().count("\n"), 1, "refused: one message", stderr=err)
+        ck.ok(b"cannot receive the kernel's socket close announcements" in err,
+              "refused: saying why", stderr=err)
+        ck.ok(cl and "tcp_info" not in cl[0], "refused: closes from dumps, without tcp_info")
+    else:
+        ck.ok(cl and "bytes_acked" in cl[0].get("tcp_info", {}),
+              "joined: the kernel's final tcp_info", evs=evs)
+        ck.ok(cl and cl[0]["processes"] == [], "root's fds are not ours to read")
+    lst.close()
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -342,6 +378,12 @@ def rss_kib(pid):
 
 def check_rss(ck):
     ck.begin("memory flat under churn")
+    if os.environ.get("SOCKSTAT_SANITIZE", "none") not in ("", "none"):
+        # AddressSanitizer keeps freed memory in quarantine, so RSS grows
+        # with churn there by design; its leak check at exit (the other
+        # checks want an empty stderr) stands in.
+        print("skipped under the sanitizers: %s" % os.environ["SOCKSTAT_SANITIZE"])
+        return
     lst = listener(backlog=1024)
     lport = lst.getsockname()[1]
     st = Stream("--events", "-n", "--interval", "0.1", stdout=subprocess.DEVNULL)
@@ -475,6 +517,7 @@ def main(ck):
     check_flood(ck)
     check_closed_pipe(ck)
     check_stalled_reader(ck)
+    check_unprivileged(ck)
     check_watch_pipe(ck)
     check_watch_tty(ck)
     check_rss(ck)
