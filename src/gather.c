@@ -272,7 +272,8 @@ static int run_step(struct run *run, struct gather_error *err)
 	u64map_clear(&run->seen);
 
 	int r = -ENOENT;
-	if (req->source != SOURCE_PROC) {
+	/* A protocol no diag module reports has /proc/net as its one source. */
+	if (req->source != SOURCE_PROC && run->step.desc->diag != PROTO_DIAG_NONE) {
 		r = dump_netlink(run);
 		if (run->sink_err || run->own_err)
 			return failed(run, r, GATHER_FAIL_SINK, err);

@@ -82,7 +82,8 @@ static bool dec(struct cur *c, uint64_t limit, uint64_t *out)
 	const char *p = c->p;
 	while (p < c->end && *p >= '0' && *p <= '9') {
 		unsigned d = (unsigned)(*p - '0');
-		if (v > (limit - d) / 10)
+		/* d > limit first: limit - d must not wrap for a small limit. */
+		if (d > limit || v > (limit - d) / 10)
 			return false;
 		v = v * 10 + d;
 		p++;
@@ -314,6 +315,48 @@ int procnet_parse_packet(const char *line, size_t len, enum proto proto, struct 
 	return 0;
 }
 
+int procnet_parse_netlink(const char *line, size_t len, enum proto proto, struct sock *s)
+{
+	struct cur c = {line, line + len};
+	uint64_t v, protocol, portid, groups, rmem, wmem, inode;
+
+	memset(s, 0, sizeof(*s));
+	if (!hex(&c, 1, 16, &v) || !spaces(&c))             /* sk */
+		return -EINVAL;
+	if (!dec(&c, UINT8_MAX, &protocol) || !spaces(&c))  /* Eth */
+		return -EINVAL;
+	if (!dec(&c, UINT32_MAX, &portid) || !spaces(&c))   /* Pid */
+		return -EINVAL;
+	if (!hex(&c, 8, 8, &groups) || !spaces(&c))
+		return -EINVAL;
+	if (!dec(&c, INT32_MAX, &rmem) || !spaces(&c))
+		return -EINVAL;
+	if (!dec(&c, INT32_MAX, &wmem) || !spaces(&c))
+		return -EINVAL;
+	if (!dec(&c, 1, &v) || !spaces(&c))                 /* Dump */
+		return -EINVAL;
+	if (!dec(&c, INT32_MAX, &v) || !spaces(&c))         /* Locks */
+		return -EINVAL;
+	if (!dec(&c, UINT32_MAX, &v) || !spaces(&c))        /* Drops */
+		return -EINVAL;
+	if (!dec(&c, UINT64_MAX, &inode))
+		return -EINVAL;
+	skip_spaces(&c); /* the kernel pads the last column too */
+	if (c.p != c.end)
+		return -EINVAL;
+
+	s->proto = (uint8_t)proto;
+	s->family = AF_NETLINK;
+	s->state = SS_CLOSE;
+	s->recv_q = (uint32_t)rmem;
+	s->send_q = (uint32_t)wmem;
+	s->inode = inode;
+	s->nl.protocol = (uint8_t)protocol;
+	s->nl.portid = (uint32_t)portid;
+	s->nl.groups = (uint32_t)groups;
+	return 0;
+}
+
 /* Reads a whole file into b; /proc files report no size, so grow as needed. */
 static int slurp(int dirfd, const char *name, struct buf *b)
 {
@@ -375,6 +418,8 @@ static int parse_line(const struct pfile *f, char *line, size_t len, struct sock
 		return 0;
 	case PROTO_PROC_PACKET:
 		return procnet_parse_packet(line, len, f->proto, s);
+	case PROTO_PROC_NETLINK:
+		return procnet_parse_netlink(line, len, f->proto, s);
 	case PROTO_PROC_INET:
 		ret = procnet_parse_inet(line, len, f->proto, f->fam->af, s);
 		/* The file has no v6only column: the system default stands in. */

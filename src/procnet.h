@@ -46,6 +46,15 @@ int procnet_parse_unix(const char *line, size_t len, enum proto proto, struct so
  */
 int procnet_parse_packet(const char *line, size_t len, enum proto proto, struct sock *s);
 
+/*
+ * Parses a data line of /proc/net/netlink into a record of protocol
+ * proto: nl.protocol the netlink protocol (the Eth column), nl.portid,
+ * nl.groups the first 32 groups, recv_q and send_q the Rmem and Wmem
+ * columns (what ss shows from netlink_diag's memory counters), state
+ * TCP_CLOSE. The file has no uid and no destination.
+ */
+int procnet_parse_netlink(const char *line, size_t len, enum proto proto, struct sock *s);
+
 /* What procnet_read reads. */
 struct procnet_request {
 	const char *proc_root;  /* "/proc" normally; tests use a fixture tree */
