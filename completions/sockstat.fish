@@ -16,7 +16,7 @@ end
 function __sockstat_families
     set -l tok (commandline -ct)
     set -l head (string replace -r '[^,]*$' '' -- $tok)
-    for f in inet inet6 unix packet
+    for f in inet inet6 unix packet netlink
         echo $head$f
     end
 end
@@ -69,9 +69,11 @@ end
 
 complete -c sockstat -s t -l tcp -d 'TCP sockets'
 complete -c sockstat -s u -l udp -d 'UDP sockets'
-complete -c sockstat -s w -l raw -d 'RAW sockets'
+complete -c sockstat -s w -l raw -d 'RAW and ping sockets'
 complete -c sockstat -s x -l unix -d 'UNIX domain sockets'
 complete -c sockstat -s 0 -l packet -d 'packet sockets'
+complete -c sockstat -s M -l mptcp -d 'MPTCP sockets'
+complete -c sockstat -l netlink -d 'netlink sockets'
 complete -c sockstat -s 4 -l ipv4 -d 'IPv4 sockets only'
 complete -c sockstat -s 6 -l ipv6 -d 'IPv6 sockets only'
 complete -c sockstat -s f -l family -x -a '(__sockstat_families)' -d 'address families'
