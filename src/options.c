@@ -20,6 +20,8 @@ enum {
 	OPT_USER,
 	OPT_PORT,
 	OPT_STATE,
+	OPT_RECORD,
+	OPT_REPLAY,
 };
 
 /*
@@ -54,6 +56,8 @@ static const struct option fixed_long[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"state", required_argument, NULL, OPT_STATE},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"replay", required_argument, NULL, OPT_REPLAY},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 };
@@ -113,6 +117,8 @@ void options_usage(FILE *f)
 	      "                          (default: all but listening and unconnected)\n"
 	      "  -N, --net=NAME|PATH     look inside a network namespace\n"
 	      "      --source=SOURCE     auto, netlink or proc (default auto)\n"
+	      "      --record=FILE       save the kernel's replies of this run to FILE\n"
+	      "      --replay=FILE       list the sockets recorded in FILE instead\n"
 	      "\n"
 	      "What is shown:\n"
 	      "  -n, --numeric           numeric ports, no service names\n"
@@ -307,6 +313,16 @@ static int select_option(struct options *o, struct selection *sel, int c, const 
 	case 'a': sel->all = true; break;
 	case 'l': sel->listening = true; break;
 	case 'N': o->netns = arg; break;
+	case OPT_RECORD:
+	case OPT_REPLAY:
+		if (!*arg)
+			return fail(err, errlen, "option '--%s' needs a file name",
+				    c == OPT_RECORD ? "record" : "replay");
+		if (c == OPT_RECORD)
+			o->record = arg;
+		else
+			o->replay = arg;
+		break;
 	default: /* OPT_SOURCE */
 		if (strcmp(arg, "auto") == 0)
 			o->source = SOURCE_AUTO;
@@ -468,6 +484,8 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 			return rc;
 	}
 	finish_selection(o, &sel);
+	if (o->record && o->replay)
+		return fail(err, errlen, "--record and --replay cannot be used together");
 
 	/* The FILTER words, copied as pointers: argv outlives the options. */
 	int n = argc - optind;

@@ -385,12 +385,32 @@ static int slurp(int dirfd, const char *name, struct buf *b)
 	return ret;
 }
 
+/* A file's text: through the tap where there is one, told to it as read. */
+static int fetch(int dirfd, const char *name, const struct procnet_tap *tap, struct buf *b)
+{
+	int ret;
+	if (tap && tap->read) {
+		ret = tap->read(tap->ctx, name, b);
+		/* Lines are cut in place: keep the text NUL-terminated as slurp does. */
+		if (ret == 0 && !buf_reserve(b, 1))
+			ret = -ENOMEM;
+		if (ret == 0)
+			b->p[b->len] = '\0';
+	} else {
+		ret = slurp(dirfd, name, b);
+	}
+	if (ret == 0 && tap && tap->saw)
+		tap->saw(tap->ctx, name, b->len ? b->p : "", b->len);
+	return ret;
+}
+
 /* The file being read: which protocol and family its lines are. */
 struct pfile {
 	enum proto proto;
 	const struct proto_desc *desc;
 	const struct proto_family *fam;
 	bool v6only; /* what its inet6 sockets get */
+	const struct procnet_tap *tap;
 };
 
 /* Dispatches one line to the parser the protocol table names. */
@@ -439,7 +459,7 @@ static int read_file(int dirfd, const struct pfile *f, uint32_t states, sock_sin
 	/* The table names the file as users know it; read it under our root. */
 	if (strncmp(name, PROTO_PROC_PREFIX, strlen(PROTO_PROC_PREFIX)) == 0)
 		name += strlen(PROTO_PROC_PREFIX);
-	int ret = slurp(dirfd, name, &b);
+	int ret = fetch(dirfd, name, f->tap, &b);
 	if (ret < 0 || b.len == 0)
 		goto out;
 
@@ -479,7 +499,7 @@ int procnet_read(const struct procnet_request *r, sock_sink_fn sink, void *arg)
 	bool several = r->family == AF_UNSPEC && d->families[1].af;
 	int ret = -EAFNOSUPPORT;
 	for (size_t i = 0; i < PROTO_FAMILIES_MAX && d->families[i].af; i++) {
-		struct pfile f = {r->proto, d, &d->families[i], r->v6only};
+		struct pfile f = {r->proto, d, &d->families[i], r->v6only, r->tap};
 		if (r->family != AF_UNSPEC && r->family != f.fam->af)
 			continue;
 		int rr = read_file(dirfd, &f, r->states, sink, arg);
@@ -501,11 +521,16 @@ int procnet_read(const struct procnet_request *r, sock_sink_fn sink, void *arg)
 
 int procnet_bindv6only(const char *proc_root, bool *on)
 {
+	return procnet_bindv6only_tap(proc_root, NULL, on);
+}
+
+int procnet_bindv6only_tap(const char *proc_root, const struct procnet_tap *tap, bool *on)
+{
 	int dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
 	struct buf b = BUF_INIT;
-	int ret = slurp(dirfd, "sys/net/ipv6/bindv6only", &b);
+	int ret = fetch(dirfd, "sys/net/ipv6/bindv6only", tap, &b);
 	close(dirfd);
 	if (ret == 0) {
 		/* The kernel writes "0\n" or "1\n"; anything else is not its file. */
