@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <sys/socket.h>
 
 #include "outfile.h"
 #include "util.h"
@@ -254,13 +256,48 @@ static size_t rec_next(const struct replay *rp, size_t off)
 	return off + RECHDR + pad4(get32(rp->data + off + 4));
 }
 
-/* The same request but for the sequence number and portid. */
+/*
+ * Which dump a request asks for: its message type, family and protocol
+ * (INET_DIAG_REQ_PROTOCOL where it names one: MPTCP and raw). What it asks
+ * about the sockets (states, extensions, bytecode) does not count, since
+ * the listing applies those again in user space: a recording of "-a -e -i
+ * -m" answers any narrower run.
+ */
+struct ident {
+	uint16_t type;
+	uint8_t family;
+	uint32_t protocol;
+};
+
+static struct ident identify(const unsigned char *p, size_t len)
+{
+	struct nlmsghdr h;
+	memcpy(&h, p, sizeof(h));
+	struct ident id = {h.nlmsg_type, 0, 0};
+	size_t hdr = NLMSG_HDRLEN;
+	if (len < hdr + 2)
+		return id;
+	id.family = p[hdr];
+	id.protocol = p[hdr + 1];
+	if (id.family != AF_INET && id.family != AF_INET6)
+		return id;
+	size_t off = hdr + NLMSG_ALIGN(sizeof(struct inet_diag_req_v2));
+	while (off + NLA_HDRLEN <= len) {
+		struct nlattr a;
+		memcpy(&a, p + off, sizeof(a));
+		if (a.nla_len < NLA_HDRLEN || a.nla_len > len - off)
+			break;
+		if ((a.nla_type & NLA_TYPE_MASK) == INET_DIAG_REQ_PROTOCOL && a.nla_len >= NLA_HDRLEN + 4)
+			memcpy(&id.protocol, p + off + NLA_HDRLEN, 4);
+		off += NLA_ALIGN(a.nla_len);
+	}
+	return id;
+}
+
 static bool same_request(const unsigned char *a, size_t alen, const void *b, size_t blen)
 {
-	const unsigned char *q = b;
-	size_t skip = offsetof(struct nlmsghdr, nlmsg_seq);
-	size_t hdr = sizeof(struct nlmsghdr);
-	return alen == blen && memcmp(a, q, skip) == 0 && memcmp(a + hdr, q + hdr, alen - hdr) == 0;
+	struct ident x = identify(a, alen), y = identify(b, blen);
+	return x.type == y.type && x.family == y.family && x.protocol == y.protocol;
 }
 
 /* The first REQUEST record equal to req in [from, end), or 0. */

@@ -89,8 +89,9 @@ void replay_finish(struct replay *rp); /* NULL-safe */
 
 /*
  * The fake kernel that answers from rp: each request gets the replies
- * recorded after the same request (compared without its sequence number),
- * the first not yet used; a request never recorded gets ENOENT, as from a
+ * recorded after a request for the same dump (message type, family and
+ * protocol; states, extensions and bytecode aside, as the listing applies
+ * those again), the first not yet used; a request never recorded gets ENOENT, as from a
  * kernel without that diag module. The tap serves the recorded /proc text
  * and -ENOENT for a file the recording run did not read.
  */
