@@ -33,7 +33,7 @@ function __sockstat_last_filter_word
             continue
         end
         switch $w
-            case --family --net --source --format --state --user --pid --command --port
+            case --family --net --source --record --replay --format --state --user --pid --command --port
                 set skip 1
             case '--*'
             case '-?*'
@@ -81,6 +81,8 @@ complete -c sockstat -s a -l all -d 'listening and non-listening sockets'
 complete -c sockstat -s l -l listening -d 'listening and unconnected sockets only'
 complete -c sockstat -s N -l net -r -a '(__sockstat_netns)' -d 'look inside a network namespace'
 complete -c sockstat -l source -x -a 'auto netlink proc' -d 'where socket data comes from'
+complete -c sockstat -l record -r -F -d 'save the kernel replies of this run to FILE'
+complete -c sockstat -l replay -r -F -d 'list the sockets recorded in FILE instead'
 complete -c sockstat -s n -l numeric -d 'numeric ports, no service names'
 complete -c sockstat -s r -l resolve -d 'resolve host names'
 complete -c sockstat -s p -l processes -d 'show owning processes (the default)'
