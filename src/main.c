@@ -27,6 +27,7 @@
 #include "options.h"
 #include "owners.h"
 #include "query.h"
+#include "record.h"
 #include "render.h"
 #include "sock.h"
 #include "watch.h"
@@ -199,6 +200,59 @@ static int query_status(const struct query_error *e)
 	return EXIT_RUNTIME;
 }
 
+/* --record and --replay: where the kernel's answers come from, or go too. */
+struct tape {
+	struct record rec;
+	struct replay rp;
+	struct nl_transport transport;
+	struct nl_observer observer;
+	struct procnet_tap tap;
+};
+
+/* Sets cfg up to record or replay as o says. Returns an exit status. */
+static int tape_open(struct tape *t, const struct options *o, struct query_config *cfg)
+{
+	memset(t, 0, sizeof(*t));
+	if (o->record) {
+		record_init(&t->rec);
+		t->observer = record_observer(&t->rec);
+		t->tap = record_tap(&t->rec);
+		cfg->observer = &t->observer;
+		cfg->tap = &t->tap;
+	} else if (o->replay) {
+		struct replay_error e = {0};
+		int rc = replay_load(&t->rp, o->replay, &e);
+		if (rc == -EINVAL) {
+			say("%s: bad recording at offset %zu: %s", o->replay, e.offset, e.why);
+			return EXIT_RUNTIME;
+		}
+		if (rc < 0) {
+			say("%s: %s", o->replay, strerror(-rc));
+			return EXIT_RUNTIME;
+		}
+		t->transport = replay_transport(&t->rp);
+		t->tap = replay_tap(&t->rp);
+		cfg->transport = &t->transport;
+		cfg->tap = &t->tap;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* Saves a recording once the listing is done; returns the final status. */
+static int tape_close(struct tape *t, const struct options *o, int status)
+{
+	if (o->record) {
+		int rc = record_save(&t->rec, o->record);
+		if (rc < 0 && status == EXIT_SUCCESS) {
+			say("%s: cannot save the recording: %s", o->record, strerror(-rc));
+			status = EXIT_RUNTIME;
+		}
+		record_finish(&t->rec);
+	}
+	replay_finish(&t->rp);
+	return status;
+}
+
 /*
  * One listing into f: the query engine into the renderer or the summary.
  * A frame of --watch passes w, so the table's owners come from w's cache.
@@ -231,9 +285,10 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	struct query_sink sink = {.row = out_row,
 				  .owners_late = table && !cached ? out_owners : NULL, .arg = &out};
 	struct query q = {0};
-	struct query_error err;
-	int status = EXIT_SUCCESS;
-	if (query_run(&q, &cfg, &sink, &err) < 0)
+	struct query_error err = {0};
+	struct tape tape;
+	int status = tape_open(&tape, o, &cfg);
+	if (status == EXIT_SUCCESS && query_run(&q, &cfg, &sink, &err) < 0)
 		status = query_status(&err);
 	const struct owners *known = NULL;
 	if (status == EXIT_SUCCESS && cached) {
@@ -259,6 +314,7 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	    isatty(STDOUT_FILENO))
 		say("not all processes could be read (you would have to be root to see them "
 		    "all); their sockets show only the user");
+	status = tape_close(&tape, o, status);
 	render_destroy(out.render);
 	/* The first frame's scan, run beside its dump, is the cache of the next. */
 	if (cacheable && !cached && status == EXIT_SUCCESS && q.owners) {

@@ -20,6 +20,8 @@ struct options {
 	bool version;                /* -V */
 	enum gather_source source;   /* --source */
 	const char *netns;           /* -N, or NULL */
+	const char *record;          /* --record FILE, or NULL */
+	const char *replay;          /* --replay FILE, or NULL */
 	struct render_opts render;
 
 	/*
