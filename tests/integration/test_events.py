@@ -453,8 +453,11 @@ def check_watch_pipe(ck):
     lst.close()
 
 
+TMUX_SERVER = ["sstest-events"]
+
+
 def tmux(*args):
-    return subprocess.run(["tmux", "-L", "sstest-events"] + list(args),
+    return subprocess.run(["tmux", "-L", TMUX_SERVER[0]] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
 
 
@@ -506,6 +509,26 @@ def check_watch_tty(ck):
             ck.ok("sockstat --watch:" not in screen, "and restores the screen", screen=screen)
         finally:
             tmux("kill-server")
+    # A long interval, so only the resize can redraw: a taller window
+    # shows the rows that did not fit before.
+    more = [listener(p) for p in (7206, 7207, 7208)]
+    # A server of its own: the one just killed may still be going away.
+    TMUX_SERVER[0] = "sstest-events-resize"
+    tmux("new-session", "-d", "-x", "100", "-y", "3",
+         "NO_COLOR=1 %s --watch=60 -tln; sleep 30" % netns.SOCKSTAT)
+    try:
+        def rows():
+            return len(re.findall(r"127\.0\.0\.1:72", capture()))
+        ck.ok(netns.wait_for(lambda: rows() == 1), "a three-line window: one row",
+              screen=capture())
+        tmux("resize-window", "-x", "100", "-y", "20")
+        ck.ok(netns.wait_for(lambda: rows() == 4), "resized: redrawn with every row",
+              screen=capture())
+        tmux("send-keys", "q")
+    finally:
+        tmux("kill-server")
+    for s in more:
+        s.close()
     lst.close()
 
 
