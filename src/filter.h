@@ -94,6 +94,17 @@ bool filter_needs_owners(const struct filter *f);
 bool filter_needs_argv0(const struct filter *f);
 
 /*
+ * Tells the filter the range the kernel picks local ports from
+ * (net.ipv4.ip_local_port_range of the namespace being listed), which
+ * `autobound` judges inet sockets by in user space, as ss does. Until it
+ * is called every port counts. NULL-safe.
+ */
+void filter_set_local_ports(struct filter *f, uint16_t lo, uint16_t hi);
+
+/* Does the filter use `autobound` (and so want filter_set_local_ports)? */
+bool filter_needs_local_ports(const struct filter *f);
+
+/*
  * The state mask to ask for: the filter's own when it has state/exclude
  * clauses (they replace the option-derived default, as in ss), otherwise
  * base.

@@ -20,6 +20,7 @@ enum {
 	OPT_USER,
 	OPT_PORT,
 	OPT_STATE,
+	OPT_DRY_RUN,
 };
 
 /*
@@ -27,7 +28,7 @@ enum {
  * protocol table, so a protocol with an option letter needs no edit here;
  * the rest are fixed. Both lists are built once, by build_option_tables.
  */
-static const char fixed_short[] = "46f:alN:nrpPeimosHjhV";
+static const char fixed_short[] = "46f:alN:KnrpPeimosHjhV";
 
 static const struct option fixed_long[] = {
 	{"ipv4", no_argument, NULL, '4'},
@@ -37,6 +38,8 @@ static const struct option fixed_long[] = {
 	{"listening", no_argument, NULL, 'l'},
 	{"net", required_argument, NULL, 'N'},
 	{"source", required_argument, NULL, OPT_SOURCE},
+	{"kill", no_argument, NULL, 'K'},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"numeric", no_argument, NULL, 'n'},
 	{"resolve", no_argument, NULL, 'r'},
 	{"processes", no_argument, NULL, 'p'},
@@ -109,6 +112,9 @@ void options_usage(FILE *f)
 	      "                          (default: all but listening and unconnected)\n"
 	      "  -N, --net=NAME|PATH     look inside a network namespace\n"
 	      "      --source=SOURCE     auto, netlink or proc (default auto)\n"
+	      "  -K, --kill              close the TCP and UDP sockets selected (needs a\n"
+	      "                          FILTER or --port/--pid/--command/--user/--state)\n"
+	      "      --dry-run           with -K: show what would be closed, close nothing\n"
 	      "\n"
 	      "What is shown:\n"
 	      "  -n, --numeric           numeric ports, no service names\n"
@@ -332,6 +338,8 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 	case 'j': o->render.format = FORMAT_JSON; break;
 	case 'h': o->help = true; break;
 	case 'V': o->version = true; break;
+	case 'K': o->kill = true; break;
+	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_FORMAT:
 		if (strcmp(arg, "table") == 0)
 			o->render.format = FORMAT_TABLE;
@@ -462,6 +470,11 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 			return rc;
 	}
 	finish_selection(o, &sel);
+	if (o->dry_run && !o->kill)
+		return fail(err, errlen, "--dry-run is only for -K (--kill)");
+	if (o->kill && o->summary)
+		return fail(err, errlen, "-K (--kill) prints the sockets it closes; it cannot be "
+			    "combined with -s");
 
 	/* The FILTER words, copied as pointers: argv outlives the options. */
 	int n = argc - optind;

@@ -20,6 +20,8 @@ struct options {
 	bool version;                /* -V */
 	enum gather_source source;   /* --source */
 	const char *netns;           /* -N, or NULL */
+	bool kill;                   /* -K: close what is selected */
+	bool dry_run;                /* --dry-run: with -K, close nothing */
 	struct render_opts render;
 
 	/*
