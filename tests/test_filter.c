@@ -91,6 +91,12 @@ static bool tree_eq(const struct fnode *a, const struct fnode *b)
 		return a->side == b->side && a->op == b->op && a->port == b->port;
 	case FN_UNIX:
 		return a->side == b->side && strcmp(a->pattern, b->pattern) == 0;
+	case FN_DEV:
+		return a->value == b->value;
+	case FN_MARK:
+		return a->value == b->value && a->mask == b->mask;
+	case FN_AUTO:
+		return a->port == b->port && a->value == b->value;
 	}
 	return false;
 }
