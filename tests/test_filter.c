@@ -96,7 +96,8 @@ static bool tree_eq(const struct fnode *a, const struct fnode *b)
 	case FN_MARK:
 		return a->value == b->value && a->mask == b->mask;
 	case FN_AUTO:
-		return a->port == b->port && a->value == b->value;
+		/* The port range is the namespace's, set after parsing. */
+		return true;
 	}
 	return false;
 }
