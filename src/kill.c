@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,9 @@ int kill_create(struct killer **out)
 		kill_destroy(k);
 		return rc;
 	}
+	/* The kernel answers at once; a bound wait keeps a stuck one from hanging us. */
+	struct timeval tv = {.tv_sec = 5};
+	(void)setsockopt(mnl_socket_get_fd(k->sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	k->portid = mnl_socket_get_portid(k->sock);
 	/* Sequence numbers only need to tell our answers apart. */
 	k->seq = (uint32_t)time(NULL);
@@ -107,7 +111,7 @@ int kill_close(struct killer *k, const struct sock *s)
 	for (int tries = 0; tries < 16; tries++) {
 		ssize_t n = mnl_socket_recvfrom(k->sock, u.b, sizeof(u.b));
 		if (n < 0)
-			return errno == EINTR ? -EINTR : -errno;
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 		errno = 0;
 		int rc = mnl_cb_run(u.b, (size_t)n, seq, k->portid, NULL, NULL);
 		if (rc == MNL_CB_ERROR)

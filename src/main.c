@@ -257,7 +257,8 @@ static int kill_row(void *arg, const struct sock *s)
 		const char *why = rc == -EOPNOTSUPP
 					  ? "the kernel cannot close it (it lacks CONFIG_INET_DIAG_DESTROY, "
 					    "or the protocol has no destroy)"
-				  : rc == -ENOENT ? "the kernel's sock_diag does not know the protocol"
+				  : rc == -ENOENT ? "the kernel's sock_diag cannot find it (no diag module "
+						    "for the protocol, or it is gone)"
 						  : strerror(-rc);
 		say("cannot close %s: %s", what, why);
 		ko->failed = true;
