@@ -13,7 +13,8 @@ struct names;
  * The ss filter language (see sockstat(8), FILTERS):
  * parsed once into a tree, evaluated in user space over struct sock, and
  * partly pushed down to the kernel (states; port and address predicates as
- * inet_diag bytecode). Parsing is pure: words in, tree or error out.
+ * inet_diag bytecode). Parsing is pure but for the name look-ups
+ * filter_parse describes: words in, tree or error out.
  */
 struct filter;
 
@@ -27,7 +28,10 @@ struct filter_error {
 
 /*
  * Parses nwords words (a filter may come as one quoted word or as many).
- * names resolves service names in ports (":ssh"); NULL allows numbers only.
+ * names resolves service names in ports (":ssh") and host names in
+ * src/dst ("localhost", through getaddrinfo); NULL allows numbers only.
+ * A `dev NAME` is looked up in the caller's network namespace, so the
+ * caller enters the namespace to be listed first.
  * Returns 0 and *out (NULL when the words hold no filter at all; destroy
  * with filter_destroy), or -EINVAL with err filled.
  */
