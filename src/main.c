@@ -272,6 +272,16 @@ static void say_denied(void)
 	say("closing sockets needs CAP_NET_ADMIN (root)");
 }
 
+/* The protocols SOCK_DESTROY can name a socket of: those of inet_diag. */
+static uint32_t kill_protos(void)
+{
+	uint32_t protos = 0;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if (proto_get((enum proto)p)->diag == PROTO_DIAG_INET)
+			protos |= PROTO_BIT(p);
+	return protos;
+}
+
 /* -K: the query engine into kill_row, on the sockets SOCK_DESTROY can name. */
 static int kill_list(const struct options *o, const struct filter *filter, struct names *names)
 {
@@ -286,12 +296,8 @@ static int kill_list(const struct options *o, const struct filter *filter, struc
 		say("out of memory");
 		return EXIT_RUNTIME;
 	}
-	uint32_t protos = 0;
-	for (int p = 0; p < PROTO_COUNT; p++)
-		if (proto_get((enum proto)p)->diag == PROTO_DIAG_INET)
-			protos |= PROTO_BIT(p);
 	struct query_config cfg = {
-		.protos = o->protos & protos,
+		.protos = o->protos & kill_protos(),
 		.families = o->families,
 		.states = filter_states(filter, o->states),
 		.source = o->source,
@@ -353,6 +359,8 @@ static int run(const struct options *o)
 	int status;
 	if (o->kill && !kill_narrowed(o))
 		return refuse_unnarrowed();
+	if (o->kill && !(o->protos & kill_protos()))
+		return usage_error("-K (--kill) closes only TCP, UDP and RAW sockets");
 	if (o->kill && !o->dry_run && !kill_allowed()) {
 		say_denied();
 		return EXIT_RUNTIME;

@@ -155,6 +155,9 @@ def check_refusals(ck):
     ck.eq(r.rc, 2, "--dry-run without -K is a usage error", cmd=r)
     r = netns.sockstat("-K", "-s", "sport = :7102")
     ck.eq(r.rc, 2, "-K with -s is a usage error", cmd=r)
+    r = netns.sockstat("-K", "-x", "src /run/*")
+    ck.eq(r.rc, 2, "-K of UNIX sockets only is a usage error", cmd=r)
+    ck.ok("TCP, UDP and RAW" in r.errtext, "it says what -K closes", err=r.errtext)
 
     r = netns.sockstat("-K", "--dry-run", "-tnH", "sport = :7102")
     ck.eq(r.rc, 0, "--dry-run exit 0", cmd=r)
