@@ -13,13 +13,13 @@ _sockstat_states='established syn-sent syn-recv fin-wait-1 fin-wait-2
 _sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
 	TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING UNCONN'
 
-_sockstat_long='--tcp --udp --raw --unix --packet --ipv4 --ipv6 --family=
-	--all --listening --net= --source= --kill --dry-run --numeric --resolve --processes
+_sockstat_long='--tcp --udp --raw --unix --packet --mptcp --netlink --ipv4 --ipv6 --family=
+	--all --listening --net= --source= --kill --dry-run --record= --replay= --numeric --resolve --processes
 	--no-processes --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
 	--state= --help --version'
 
-_sockstat_short='-t -u -w -x -0 -4 -6 -f -a -l -N -K -n -r -p -P -e -i -m -o
+_sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -K -n -r -p -P -e -i -m -o
 	-s -H -j -h -V'
 
 # The words a FILTER expression may start with; after an expression, the
@@ -48,7 +48,7 @@ _sockstat_value()
 			head=${cur%,*},
 			last=${cur##*,}
 		fi
-		_sockstat_add "$last" 'inet inet6 unix packet' "$head"
+		_sockstat_add "$last" 'inet inet6 unix packet netlink' "$head"
 		;;
 	-N|--net)
 		if [[ $cur == */* ]]; then
@@ -65,6 +65,10 @@ _sockstat_value()
 		;;
 	--source)
 		_sockstat_add "$cur" 'auto netlink proc'
+		;;
+	--record|--replay)
+		local IFS=$'\n'
+		COMPREPLY+=($(compgen -f -- "$cur"))
 		;;
 	--format)
 		_sockstat_add "$cur" 'table json ndjson'
@@ -115,7 +119,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+		--family|--net|--source|--record|--replay|--format|--state|--user|--pid|--command|--port)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -190,7 +194,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+	--family|--net|--source|--record|--replay|--format|--state|--user|--pid|--command|--port)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;

@@ -28,6 +28,10 @@ struct query_config {
 	bool owners;                  /* scan /proc for the owning processes */
 	const struct filter *filter;  /* not owned; NULL: no filter */
 	const char *proc_root;        /* "/proc" unless testing */
+	/* --record and --replay: see gather_request; all NULL normally. */
+	const struct nl_transport *transport;
+	const struct nl_observer *observer;
+	const struct procnet_tap *tap;
 };
 
 /*

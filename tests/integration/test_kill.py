@@ -155,6 +155,16 @@ def check_refusals(ck):
     ck.eq(r.rc, 2, "--dry-run without -K is a usage error", cmd=r)
     r = netns.sockstat("-K", "-s", "sport = :7102")
     ck.eq(r.rc, 2, "-K with -s is a usage error", cmd=r)
+    r = netns.sockstat("-K", "--replay", "/nonexistent.ssrec", "sport = :7102")
+    ck.eq(r.rc, 2, "-K --replay without --dry-run is a usage error", cmd=r)
+    rec = "/tmp/sockstat-kill-test.ssrec"
+    r = netns.sockstat("-K", "--dry-run", "--record", rec, "-tnH", "sport = :7102")
+    ck.eq(r.rc, 0, "-K --dry-run --record exit 0", cmd=r)
+    r2 = netns.sockstat("-K", "--dry-run", "--replay", rec, "-tnH", "sport = :7102")
+    ck.eq((r2.rc, r2.out), (0, r.out), "--replay --dry-run shows what the recorded run did",
+          cmd=r2)
+    if os.path.exists(rec):
+        os.unlink(rec)
     r = netns.sockstat("-K", "-x", "src /run/*")
     ck.eq(r.rc, 2, "-K of UNIX sockets only is a usage error", cmd=r)
     ck.ok("TCP, UDP and RAW" in r.errtext, "it says what -K closes", err=r.errtext)
