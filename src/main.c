@@ -14,15 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "buf.h"
+#include "count.h"
 #include "escape.h"
 #include "filter.h"
+#include "metrics.h"
 #include "names.h"
 #include "netns.h"
 #include "options.h"
+#include "outfile.h"
 #include "owners.h"
 #include "query.h"
 #include "render.h"
@@ -74,16 +78,24 @@ static int output_status(int rc)
 {
 	if (rc == -EPIPE)
 		return EXIT_SUCCESS;
-	say("write error: %s", strerror(-rc));
+	if (rc == -ENOMEM)
+		say("out of memory");
+	else
+		say("write error: %s", strerror(-rc));
 	return EXIT_RUNTIME;
 }
 
-/* Flushes stdout; the status for what that shows. */
-static int finish_stdout(void)
+/* Flushes f; the status for what that shows. */
+static int finish_output(FILE *f)
 {
-	if (fflush(stdout) == 0 && !ferror(stdout))
+	if (fflush(f) == 0 && !ferror(f))
 		return EXIT_SUCCESS;
 	return output_status(errno ? -errno : -EIO);
+}
+
+static int finish_stdout(void)
+{
+	return finish_output(stdout);
 }
 
 /*
@@ -182,14 +194,15 @@ static int query_status(const struct query_error *e)
 	return EXIT_RUNTIME;
 }
 
-/* One listing: the query engine into the renderer or the summary. */
-static int list(const struct options *o, const struct filter *filter, struct names *names)
+/* One listing: the query engine into the renderer or the summary, to f. */
+static int list(const struct options *o, const struct filter *filter, struct names *names,
+		FILE *f)
 {
 	struct out out = {0};
 	bool table = !o->summary && o->render.format == FORMAT_TABLE;
 	if (o->summary)
 		out.summary.protos = o->protos;
-	else if (render_create(&out.render, stdout, &o->render, names) < 0) {
+	else if (render_create(&out.render, f, &o->render, names) < 0) {
 		say("out of memory");
 		return EXIT_RUNTIME;
 	}
@@ -213,8 +226,8 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 		status = query_status(&err);
 	if (status == EXIT_SUCCESS && err.stage == QUERY_OK) {
 		int rc = out.render ? render_finish(out.render)
-				    : render_summary(stdout, &o->render, &out.summary);
-		status = rc < 0 ? output_status(rc) : finish_stdout();
+				    : render_summary(f, &o->render, &out.summary);
+		status = rc < 0 ? output_status(rc) : finish_output(f);
 	}
 	/*
 	 * Why most Process cells name only a user, said once, to a person,
@@ -222,12 +235,178 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	 * two too, but has no better way to see them).
 	 */
 	if (status == EXIT_SUCCESS && !o->summary && q.owners_denied && geteuid() != 0 &&
-	    isatty(STDOUT_FILENO))
+	    f == stdout && isatty(STDOUT_FILENO))
 		say("not all processes could be read (you would have to be root to see them "
 		    "all); their sockets show only the user");
 	render_destroy(out.render);
 	query_finish(&q);
 	return status;
+}
+
+/*
+ * --count-by and the metrics formats: the rows feed a counting engine
+ * (count.h) or the metrics writer (metrics.h) and only their groups are
+ * kept, so memory follows the number of groups, not of sockets.
+ */
+struct tally {
+	struct count *count;     /* --count-by without a metrics format */
+	struct metrics *metrics; /* a metrics format */
+};
+
+static int tally_listener(void *arg, const struct sock *s)
+{
+	struct tally *t = arg;
+	return t->metrics ? metrics_add_listener(t->metrics, s) : count_add_listener(t->count, s);
+}
+
+static int tally_row(void *arg, const struct sock *s)
+{
+	struct tally *t = arg;
+	return t->metrics ? metrics_add(t->metrics, s) : count_add(t->count, s);
+}
+
+/* Whether the keys look at a socket's holders. */
+static bool keys_need_owners(const struct options *o)
+{
+	for (size_t i = 0; i < o->ncount_keys; i++)
+		if (o->count_keys[i] == COUNT_PROCESS || o->count_keys[i] == COUNT_USER)
+			return true;
+	return false;
+}
+
+/*
+ * The direction and port keys need to know every port a local socket
+ * listens on before the first connection is counted, whatever the
+ * filter keeps: a cheap dump of the listeners of the protocols that
+ * have ports, without owners, comes first.
+ */
+static int tally_listeners(struct tally *t, const struct query_config *cfg, struct query *q)
+{
+	bool needs = t->metrics ? metrics_needs_listeners(t->metrics)
+				: count_needs_listeners(t->count);
+	if (!needs)
+		return EXIT_SUCCESS;
+	struct query_config lc = *cfg;
+	lc.protos = 0;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if ((cfg->protos & PROTO_BIT(p)) && proto_services_id((enum proto)p) >= 0)
+			lc.protos |= PROTO_BIT(p);
+	lc.families |= FAM_INET | FAM_INET6;
+	lc.states = STATES_LISTENING;
+	lc.want_info = lc.want_mem = lc.owners = false;
+	lc.filter = NULL;
+	struct query_sink sink = {.row = tally_listener, .arg = t};
+	struct query_error err;
+	int status = EXIT_SUCCESS;
+	if (lc.protos && query_run(q, &lc, &sink, &err) < 0)
+		status = query_status(&err);
+	if (t->metrics)
+		metrics_listeners_done(t->metrics);
+	else
+		count_listeners_done(t->count);
+	return status;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Prints the counts or the metrics to f once every row is in. */
+static int tally_write(const struct options *o, struct tally *t, FILE *f,
+		       const struct timespec *t0)
+{
+	int rc;
+	if (t->metrics) {
+		rc = metrics_write(t->metrics, f, seconds_since(t0));
+	} else {
+		struct count_render_opts ro = {.json = o->render.format != FORMAT_TABLE,
+					       .header = o->render.header};
+		rc = count_finish(t->count, o->top);
+		if (rc == 0)
+			rc = count_render(t->count, f, &ro);
+	}
+	return rc < 0 ? output_status(rc) : finish_output(f);
+}
+
+/* Counts (--count-by) or metrics: the query engine into the engine, to f. */
+static int tally(const struct options *o, const struct filter *filter, struct names *names,
+		 FILE *f)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct tally t = {0};
+	int rc;
+	if (o->metrics) {
+		struct metrics_opts mo = {
+			.format = o->metrics_format,
+			.top = o->top,
+			.keys = o->ncount_keys ? o->count_keys : NULL,
+			.nkeys = o->ncount_keys,
+		};
+		rc = metrics_create(&t.metrics, &mo, names);
+	} else {
+		rc = count_create(&t.count, o->count_keys, o->ncount_keys, names, 0);
+	}
+	if (rc < 0) {
+		say("out of memory");
+		return EXIT_RUNTIME;
+	}
+	struct query_config cfg = {
+		.protos = o->protos,
+		.families = o->families,
+		.states = filter_states(filter, o->states),
+		.source = o->source,
+		/* The metrics name each listener's process; counts only when a key asks. */
+		.owners = o->render.processes && (o->metrics || keys_need_owners(o)),
+		.filter = filter,
+		.proc_root = "/proc",
+	};
+	struct query q = {0};
+	int status = tally_listeners(&t, &cfg, &q);
+	if (status == EXIT_SUCCESS) {
+		struct query_sink sink = {.row = tally_row, .arg = &t};
+		struct query_error err;
+		if (query_run(&q, &cfg, &sink, &err) < 0)
+			status = query_status(&err);
+	}
+	if (status == EXIT_SUCCESS)
+		status = tally_write(o, &t, f, &t0);
+	query_finish(&q);
+	metrics_destroy(t.metrics);
+	count_destroy(t.count);
+	return status;
+}
+
+/*
+ * The output, to stdout or (--output) to a temporary file that replaces
+ * FILE only when everything went well; otherwise FILE is left as it was.
+ */
+static int emit(const struct options *o, const struct filter *filter, struct names *names)
+{
+	bool counted = o->metrics || o->ncount_keys;
+	if (!o->output)
+		return counted ? tally(o, filter, names, stdout) : list(o, filter, names, stdout);
+	char tmp[QUOTE_MAX + 4];
+	struct outfile of = OUTFILE_INIT;
+	int rc = outfile_open(&of, o->output);
+	if (rc < 0) {
+		say("cannot write '%s': %s", quoted(o->output, tmp, sizeof(tmp)), strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	int status = counted ? tally(o, filter, names, of.f) : list(o, filter, names, of.f);
+	if (status != EXIT_SUCCESS) {
+		outfile_abort(&of);
+		return status;
+	}
+	rc = outfile_commit(&of);
+	if (rc < 0) {
+		say("cannot write '%s': %s", quoted(o->output, tmp, sizeof(tmp)), strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_SUCCESS;
 }
 
 static int run(const struct options *o)
@@ -252,7 +431,7 @@ static int run(const struct options *o)
 	}
 	if (o->netns && (status = enter_netns(o->netns)) != EXIT_SUCCESS)
 		goto out;
-	status = list(o, filter, names);
+	status = emit(o, filter, names);
 out:
 	filter_destroy(filter);
 	names_destroy(names);
