@@ -73,13 +73,31 @@ static int usage_error(const char *msg)
 	return EXIT_USAGE;
 }
 
+/* "NAME" for a message, cut with "..." when it is long. */
+static const char *quoted(const char *s, char *tmp, size_t size)
+{
+	if (strlen(s) <= QUOTE_MAX)
+		return s;
+	snprintf(tmp, size, "%.*s...", QUOTE_MAX, s);
+	return tmp;
+}
+
+/*
+ * The --output FILE being written, so that a write error names it; NULL
+ * while the output goes to stdout.
+ */
+static const char *output_path;
+
 /* Exit status for an output error: a reader that went away is not one. */
 static int output_status(int rc)
 {
-	if (rc == -EPIPE)
+	char tmp[QUOTE_MAX + 4];
+	if (rc == -EPIPE && !output_path)
 		return EXIT_SUCCESS;
 	if (rc == -ENOMEM)
 		say("out of memory");
+	else if (output_path)
+		say("cannot write '%s': %s", quoted(output_path, tmp, sizeof(tmp)), strerror(-rc));
 	else
 		say("write error: %s", strerror(-rc));
 	return EXIT_RUNTIME;
@@ -120,15 +138,6 @@ static int open_std_fds(void)
 			stdout_closed = true;
 	}
 	return stdout_closed;
-}
-
-/* "NAME" for a message, cut with "..." when it is long. */
-static const char *quoted(const char *s, char *tmp, size_t size)
-{
-	if (strlen(s) <= QUOTE_MAX)
-		return s;
-	snprintf(tmp, size, "%.*s...", QUOTE_MAX, s);
-	return tmp;
 }
 
 static int enter_netns(const char *spec)
@@ -396,7 +405,9 @@ static int emit(const struct options *o, const struct filter *filter, struct nam
 		say("cannot write '%s': %s", quoted(o->output, tmp, sizeof(tmp)), strerror(-rc));
 		return EXIT_RUNTIME;
 	}
+	output_path = o->output;
 	int status = counted ? tally(o, filter, names, of.f) : list(o, filter, names, of.f);
+	output_path = NULL;
 	if (status != EXIT_SUCCESS) {
 		outfile_abort(&of);
 		return status;
