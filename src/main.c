@@ -73,14 +73,7 @@ static int usage_error(const char *msg)
 	return EXIT_USAGE;
 }
 
-/* "NAME" for a message, cut with "..." when it is long. */
-static const char *quoted(const char *s, char *tmp, size_t size)
-{
-	if (strlen(s) <= QUOTE_MAX)
-		return s;
-	snprintf(tmp, size, "%.*s...", QUOTE_MAX, s);
-	return tmp;
-}
+static const char *quoted(const char *s, char *tmp, size_t size);
 
 /*
  * The --output FILE being written, so that a write error names it; NULL
@@ -138,6 +131,15 @@ static int open_std_fds(void)
 			stdout_closed = true;
 	}
 	return stdout_closed;
+}
+
+/* "NAME" for a message, cut with "..." when it is long. */
+static const char *quoted(const char *s, char *tmp, size_t size)
+{
+	if (strlen(s) <= QUOTE_MAX)
+		return s;
+	snprintf(tmp, size, "%.*s...", QUOTE_MAX, s);
+	return tmp;
 }
 
 static int enter_netns(const char *spec)
