@@ -158,19 +158,14 @@ static int enter_netns(const char *spec)
 		       ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
-/* The sink of a listing: rows to the renderer, or counts for -s. */
+/* The sink of a listing: rows to the renderer. */
 struct out {
-	struct render *render; /* NULL for -s */
-	struct summary summary;
+	struct render *render;
 };
 
 static int out_row(void *arg, const struct sock *s)
 {
 	struct out *o = arg;
-	if (!o->render) {
-		summary_add(&o->summary, s);
-		return 0;
-	}
 	return render_row(o->render, s);
 }
 
@@ -205,15 +200,13 @@ static int query_status(const struct query_error *e)
 	return EXIT_RUNTIME;
 }
 
-/* One listing: the query engine into the renderer or the summary, to f. */
+/* One listing: the query engine into the renderer, to f. */
 static int list(const struct options *o, const struct filter *filter, struct names *names,
 		FILE *f)
 {
 	struct out out = {0};
-	bool table = !o->summary && o->render.format == FORMAT_TABLE;
-	if (o->summary)
-		out.summary.protos = o->protos;
-	else if (render_create(&out.render, f, &o->render, names) < 0) {
+	bool table = o->render.format == FORMAT_TABLE;
+	if (render_create(&out.render, f, &o->render, names) < 0) {
 		say("out of memory");
 		return EXIT_RUNTIME;
 	}
@@ -222,9 +215,9 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 		.families = o->families,
 		.states = filter_states(filter, o->states),
 		.source = o->source,
-		.want_info = o->render.info && !o->summary,
-		.want_mem = o->render.memory && !o->summary,
-		.owners = o->render.processes && !o->summary,
+		.want_info = o->render.info,
+		.want_mem = o->render.memory,
+		.owners = o->render.processes,
 		.filter = filter,
 		.proc_root = "/proc",
 	};
@@ -236,8 +229,7 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	if (query_run(&q, &cfg, &sink, &err) < 0)
 		status = query_status(&err);
 	if (status == EXIT_SUCCESS && err.stage == QUERY_OK) {
-		int rc = out.render ? render_finish(out.render)
-				    : render_summary(f, &o->render, &out.summary);
+		int rc = render_finish(out.render);
 		status = rc < 0 ? output_status(rc) : finish_output(f);
 	}
 	/*
@@ -245,7 +237,7 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	 * and only to one who is not root (root may be refused a process or
 	 * two too, but has no better way to see them).
 	 */
-	if (status == EXIT_SUCCESS && !o->summary && q.owners_denied && geteuid() != 0 &&
+	if (status == EXIT_SUCCESS && q.owners_denied && geteuid() != 0 &&
 	    f == stdout && isatty(STDOUT_FILENO))
 		say("not all processes could be read (you would have to be root to see them "
 		    "all); their sockets show only the user");
@@ -255,13 +247,16 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 }
 
 /*
- * --count-by and the metrics formats: the rows feed a counting engine
- * (count.h) or the metrics writer (metrics.h) and only their groups are
- * kept, so memory follows the number of groups, not of sockets.
+ * --count-by, -s and the metrics formats: the rows feed a counting
+ * engine (count.h) or the metrics writer (metrics.h) and only their
+ * groups are kept, so memory follows the number of groups, not of
+ * sockets. -s is the engine's proto,family,state preset in a layout of
+ * its own.
  */
 struct tally {
-	struct count *count;     /* --count-by without a metrics format */
+	struct count *count;     /* --count-by or -s without a metrics format */
 	struct metrics *metrics; /* a metrics format */
+	bool summary;            /* count is the -s preset */
 };
 
 static int tally_listener(void *arg, const struct sock *s)
@@ -332,6 +327,13 @@ static int tally_write(const struct options *o, struct tally *t, FILE *f,
 	int rc;
 	if (t->metrics) {
 		rc = metrics_write(t->metrics, f, seconds_since(t0));
+	} else if (t->summary) {
+		struct summary sum = {.protos = o->protos};
+		rc = count_finish(t->count, 0);
+		if (rc == 0)
+			rc = summary_from_count(&sum, t->count);
+		if (rc == 0)
+			rc = render_summary(f, &o->render, &sum);
 	} else {
 		struct count_render_opts ro = {.json = o->render.format != FORMAT_TABLE,
 					       .header = o->render.header};
@@ -342,7 +344,7 @@ static int tally_write(const struct options *o, struct tally *t, FILE *f,
 	return rc < 0 ? output_status(rc) : finish_output(f);
 }
 
-/* Counts (--count-by) or metrics: the query engine into the engine, to f. */
+/* Counts (--count-by, -s) or metrics: the query engine into the engine, to f. */
 static int tally(const struct options *o, const struct filter *filter, struct names *names,
 		 FILE *f)
 {
@@ -358,8 +360,11 @@ static int tally(const struct options *o, const struct filter *filter, struct na
 			.nkeys = o->ncount_keys,
 		};
 		rc = metrics_create(&t.metrics, &mo, names);
-	} else {
+	} else if (o->ncount_keys) {
 		rc = count_create(&t.count, o->count_keys, o->ncount_keys, names, 0);
+	} else {
+		t.summary = true;
+		rc = count_create(&t.count, summary_keys, SUMMARY_NKEYS, names, 0);
 	}
 	if (rc < 0) {
 		say("out of memory");
@@ -397,7 +402,7 @@ static int tally(const struct options *o, const struct filter *filter, struct na
  */
 static int emit(const struct options *o, const struct filter *filter, struct names *names)
 {
-	bool counted = o->metrics || o->ncount_keys;
+	bool counted = o->metrics || o->ncount_keys || o->summary;
 	if (!o->output)
 		return counted ? tally(o, filter, names, stdout) : list(o, filter, names, stdout);
 	char tmp[QUOTE_MAX + 4];
