@@ -22,6 +22,8 @@ struct options {
 	bool version;                /* -V */
 	enum gather_source source;   /* --source */
 	const char *netns;           /* -N, or NULL */
+	bool kill;                   /* -K: close what is selected */
+	bool dry_run;                /* --dry-run: with -K, close nothing */
 	const char *record;          /* --record FILE, or NULL */
 	const char *replay;          /* --replay FILE, or NULL */
 	struct render_opts render;
