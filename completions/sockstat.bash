@@ -14,17 +14,20 @@ _sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
 	TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING UNCONN'
 
 _sockstat_long='--tcp --udp --raw --unix --packet --mptcp --netlink --ipv4 --ipv6 --family=
-	--all --listening --net= --source= --record= --replay= --numeric --resolve --processes
+	--all --listening --net= --source= --kill --dry-run --record= --replay= --numeric --resolve --processes
 	--no-processes --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
-	--state= --watch --watch= --events --interval= --help --version'
+	--state= --count-by= --top= --output= --watch --watch= --events --interval= --help --version'
 
-_sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
+_sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -K -n -r -p -P -e -i -m -o
 	-s -H -j -h -V'
 
 # The words a FILTER expression may start with; after an expression, the
 # operators may follow too, and after an operator, a 'not'.
-_sockstat_predicates='state exclude sport dport src dst'
+# The --count-by keys.
+_sockstat_count_keys='proto family state local-addr local-port peer-addr peer-port peer-net direction port process user netns cgroup'
+
+_sockstat_predicates='state exclude sport dport src dst dev fwmark autobound'
 
 # Adds the words of $2 that start with $1 to COMPREPLY, each prefixed by $3.
 _sockstat_add()
@@ -71,7 +74,23 @@ _sockstat_value()
 		COMPREPLY+=($(compgen -f -- "$cur"))
 		;;
 	--format)
-		_sockstat_add "$cur" 'table json ndjson'
+		_sockstat_add "$cur" 'table json ndjson prometheus openmetrics'
+		;;
+	--count-by)
+		# A comma list of keys: complete its last item, keep what precedes it.
+		local khead='' klast=$cur
+		if [[ $cur == *,* ]]; then
+			khead=${cur%,*},
+			klast=${cur##*,}
+		fi
+		_sockstat_add "$klast" "$_sockstat_count_keys" "$khead"
+		;;
+	--output)
+		local IFS=$'\n'
+		COMPREPLY+=($(compgen -f -- "$cur"))
+		;;
+	--top)
+		# A number: nothing to offer.
 		;;
 	--state)
 		_sockstat_add "$cur" "$_sockstat_states $_sockstat_netstat_states"
@@ -119,7 +138,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--source|--record|--replay|--format|--state|--user|--pid|--command|--port|--interval)
+		--family|--net|--source|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output|--interval)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -146,8 +165,15 @@ _sockstat_filter()
 	and|or|not|'&&'|'||'|'!'|'(')
 		_sockstat_add "$cur" "$_sockstat_predicates not"
 		;;
-	sport|dport|src|dst|=|==|'!='|'<'|'>'|'<='|'>='|eq|ne|neq|lt|gt|le|ge|leq|geq)
-		# An address or a port: nothing to offer.
+	dev)
+		# The devices of this namespace (those of -N's are not known here).
+		local d
+		for d in /sys/class/net/*; do
+			[[ -e $d ]] && _sockstat_add "$cur" "${d##*/}"
+		done
+		;;
+	sport|dport|src|dst|fwmark|=|==|'!='|'<'|'>'|'<='|'>='|eq|ne|neq|lt|gt|le|ge|leq|geq)
+		# An address, a port or a mark: nothing to offer.
 		;;
 	*)
 		_sockstat_add "$cur" "$_sockstat_predicates and or not"
@@ -187,7 +213,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--source|--record|--replay|--format|--state|--user|--pid|--command|--port|--interval)
+	--family|--net|--source|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output|--interval)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;

@@ -33,7 +33,7 @@ function __sockstat_last_filter_word
             continue
         end
         switch $w
-            case --family --net --source --record --replay --format --state --user --pid --command --port --interval
+            case --family --net --source --record --replay --format --state --user --pid --command --port --count-by --top --output --interval
                 set skip 1
             case '--*'
             case '-?*'
@@ -53,10 +53,19 @@ function __sockstat_filter_place
             echo first
         case and or not '&&' '||' '!' '('
             echo operator
-        case sport dport src dst state exclude '=' '==' '!=' '<' '>' '<=' '>=' eq ne neq lt gt le ge leq geq
+        case sport dport src dst dev fwmark state exclude '=' '==' '!=' '<' '>' '<=' '>=' eq ne neq lt gt le ge leq geq
             echo operand
         case '*'
             echo next
+    end
+end
+
+# The --count-by keys, after what the comma list already holds.
+function __sockstat_count_keys
+    set -l cur (commandline -ct | string replace -r -- '^--count-by=' '')
+    set -l head (string match -r -- '^.*,' $cur)
+    for k in proto family state local-addr local-port peer-addr peer-port peer-net direction port process user netns cgroup
+        echo -- $head$k
     end
 end
 
@@ -81,6 +90,8 @@ complete -c sockstat -s a -l all -d 'listening and non-listening sockets'
 complete -c sockstat -s l -l listening -d 'listening and unconnected sockets only'
 complete -c sockstat -s N -l net -r -a '(__sockstat_netns)' -d 'look inside a network namespace'
 complete -c sockstat -l source -x -a 'auto netlink proc' -d 'where socket data comes from'
+complete -c sockstat -s K -l kill -d 'close the selected TCP and UDP sockets'
+complete -c sockstat -l dry-run -d 'with -K: show what would be closed, close nothing'
 complete -c sockstat -l record -r -F -d 'save the kernel replies of this run to FILE'
 complete -c sockstat -l replay -r -F -d 'list the sockets recorded in FILE instead'
 complete -c sockstat -s n -l numeric -d 'numeric ports, no service names'
@@ -94,7 +105,10 @@ complete -c sockstat -s o -l timers -d 'timer information'
 complete -c sockstat -s s -l summary -d 'totals per protocol and state'
 complete -c sockstat -s H -l no-header -d 'no header line'
 complete -c sockstat -s j -l json -d 'JSON output'
-complete -c sockstat -l format -x -a 'table json ndjson' -d 'output format'
+complete -c sockstat -l format -x -a 'table json ndjson prometheus openmetrics' -d 'output format'
+complete -c sockstat -l count-by -x -a '(__sockstat_count_keys)' -d 'count sockets per KEYS'
+complete -c sockstat -l top -x -d 'keep the N largest counts'
+complete -c sockstat -l output -r -F -d 'write the output to FILE atomically'
 complete -c sockstat -l pid -x -a '(__fish_complete_pids)' -d 'sockets held by process PID'
 complete -c sockstat -l command -x -d 'sockets held by a process named NAME'
 complete -c sockstat -l user -x -a '(__fish_complete_users)' -d 'sockets of user USER'
@@ -108,7 +122,7 @@ complete -c sockstat -s V -l version -d 'show the version and exit'
 
 # The trailing FILTER: ss's keywords, and states after state/exclude.
 complete -c sockstat -n __sockstat_after_state_word -x -a "$sockstat_states" -d 'socket state'
-complete -c sockstat -n 'contains -- (__sockstat_filter_place) first operator next' -f -a 'state exclude sport dport src dst' -d 'filter keyword'
+complete -c sockstat -n 'contains -- (__sockstat_filter_place) first operator next' -f -a 'state exclude sport dport src dst dev fwmark autobound' -d 'filter keyword'
 complete -c sockstat -n 'contains -- (__sockstat_filter_place) operator next' -f -a not -d 'filter operator'
 complete -c sockstat -n 'test (__sockstat_filter_place) = next' -f -a 'and or' -d 'filter operator'
 complete -c sockstat -n 'test (__sockstat_filter_place) = operand' -f

@@ -24,8 +24,12 @@ enum {
 	OPT_WATCH,
 	OPT_EVENTS,
 	OPT_INTERVAL,
+	OPT_DRY_RUN,
 	OPT_RECORD,
 	OPT_REPLAY,
+	OPT_COUNT_BY,
+	OPT_TOP,
+	OPT_OUTPUT,
 };
 
 /*
@@ -33,7 +37,7 @@ enum {
  * protocol table, so a protocol with an option letter needs no edit here;
  * the rest are fixed. Both lists are built once, by build_option_tables.
  */
-static const char fixed_short[] = "46f:alN:nrpPeimosHjhV";
+static const char fixed_short[] = "46f:alN:KnrpPeimosHjhV";
 
 static const struct option fixed_long[] = {
 	{"ipv4", no_argument, NULL, '4'},
@@ -43,6 +47,8 @@ static const struct option fixed_long[] = {
 	{"listening", no_argument, NULL, 'l'},
 	{"net", required_argument, NULL, 'N'},
 	{"source", required_argument, NULL, OPT_SOURCE},
+	{"kill", no_argument, NULL, 'K'},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"numeric", no_argument, NULL, 'n'},
 	{"resolve", no_argument, NULL, 'r'},
 	{"processes", no_argument, NULL, 'p'},
@@ -65,6 +71,9 @@ static const struct option fixed_long[] = {
 	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"replay", required_argument, NULL, OPT_REPLAY},
+	{"count-by", required_argument, NULL, OPT_COUNT_BY},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"output", required_argument, NULL, OPT_OUTPUT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 };
@@ -124,6 +133,9 @@ void options_usage(FILE *f)
 	      "                          (default: all but listening and unconnected)\n"
 	      "  -N, --net=NAME|PATH     look inside a network namespace\n"
 	      "      --source=SOURCE     auto, netlink or proc (default auto)\n"
+	      "  -K, --kill              close the TCP and UDP sockets selected (needs a\n"
+	      "                          FILTER or --port/--pid/--command/--user/--state)\n"
+	      "      --dry-run           with -K: show what would be closed, close nothing\n"
 	      "      --record=FILE       save the kernel's replies of this run to FILE\n"
 	      "      --replay=FILE       list the sockets recorded in FILE instead\n"
 	      "\n"
@@ -139,7 +151,13 @@ void options_usage(FILE *f)
 	      "  -s, --summary           totals per protocol and state\n"
 	      "  -H, --no-header         no header line\n"
 	      "  -j, --json              JSON output (same as --format=json)\n"
-	      "      --format=FORMAT     table, json or ndjson\n"
+	      "      --format=FORMAT     table, json, ndjson, prometheus or openmetrics\n"
+	      "      --count-by=KEYS     count sockets per distinct value of KEYS, a comma list of\n"
+	      "                          proto family state local-addr local-port peer-addr\n"
+	      "                          peer-port peer-net direction port process user netns\n"
+	      "                          cgroup\n"
+	      "      --top=N             keep the N largest counts (metrics: N ports, default 100)\n"
+	      "      --output=FILE       write the output to FILE atomically\n"
 	      "\n"
 	      "Filters (each repeatable, repeats or-ed; and-ed with each other and FILTER):\n"
 	      "      --pid=PID           sockets held by process PID\n"
@@ -372,6 +390,51 @@ static int seconds_option(struct options *o, int c, const char *arg, char *err, 
 	return 0;
 }
 
+/* --format: the listing formats, or the metrics ones. */
+static int format_option(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	o->metrics = false;
+	if (strcmp(arg, "table") == 0)
+		o->render.format = FORMAT_TABLE;
+	else if (strcmp(arg, "json") == 0)
+		o->render.format = FORMAT_JSON;
+	else if (strcmp(arg, "ndjson") == 0)
+		o->render.format = FORMAT_NDJSON;
+	else if (strcmp(arg, "prometheus") == 0 || strcmp(arg, "openmetrics") == 0) {
+		o->metrics = true;
+		o->metrics_format = arg[0] == 'p' ? METRICS_PROMETHEUS : METRICS_OPENMETRICS;
+	} else
+		return fail(err, errlen, "unknown format '%.64s' (use table, json, ndjson, "
+			    "prometheus or openmetrics)", arg);
+	return 0;
+}
+
+/* --count-by, --top, --output. */
+static int count_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	const char *bad;
+	size_t badlen;
+	switch (c) {
+	case OPT_COUNT_BY:
+		if (count_parse_keys(arg, o->count_keys, &o->ncount_keys, &bad, &badlen) < 0)
+			return fail(err, errlen, "bad --count-by key '%.*s'",
+				    (int)(badlen > 64 ? 64 : badlen), bad);
+		return 0;
+	case OPT_TOP:
+		/* No group count reaches a billion; the bound keeps size_t safe. */
+		if (!util_parse_u64z(arg, 1000000000, &v) || v == 0)
+			return bad_value(err, errlen, "top", arg, "");
+		o->top = (size_t)v;
+		return 0;
+	default: /* OPT_OUTPUT */
+		if (!*arg)
+			return bad_value(err, errlen, "output", arg, ": an empty file name");
+		o->output = arg;
+		return 0;
+	}
+}
+
 /* Applies one option getopt returned; what is shown is handled here. */
 static int apply_option(struct options *o, struct selection *sel, int c, const char *arg,
 			char *err, size_t errlen)
@@ -387,19 +450,20 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 	case 'o': o->render.timers = true; break;
 	case 's': o->summary = true; break;
 	case 'H': o->render.header = false; break;
-	case 'j': o->render.format = FORMAT_JSON; break;
+	case 'j':
+		o->render.format = FORMAT_JSON;
+		o->metrics = false;
+		break;
 	case 'h': o->help = true; break;
 	case 'V': o->version = true; break;
+	case 'K': o->kill = true; break;
+	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_FORMAT:
-		if (strcmp(arg, "table") == 0)
-			o->render.format = FORMAT_TABLE;
-		else if (strcmp(arg, "json") == 0)
-			o->render.format = FORMAT_JSON;
-		else if (strcmp(arg, "ndjson") == 0)
-			o->render.format = FORMAT_NDJSON;
-		else
-			return fail(err, errlen, "unknown format '%.64s' (use table, json or ndjson)", arg);
-		break;
+		return format_option(o, arg, err, errlen);
+	case OPT_COUNT_BY:
+	case OPT_TOP:
+	case OPT_OUTPUT:
+		return count_option(o, c, arg, err, errlen);
 	case OPT_WATCH:
 	case OPT_INTERVAL:
 		return seconds_option(o, c, arg, err, errlen);
@@ -495,8 +559,11 @@ static void finish_selection(struct options *o, const struct selection *sel)
 				o->protos |= PROTO_BIT(p);
 	}
 	o->families = want_fams;
-	/* A summary counts every socket unless -l narrows it, as ss -s does. */
-	bool all = sel->all || (o->summary && !sel->listening);
+	/*
+	 * A summary counts every socket unless -l narrows it, as ss -s does;
+	 * so do the metrics formats, since a fleet wants its listeners too.
+	 */
+	bool all = sel->all || ((o->summary || o->metrics) && !sel->listening);
 	o->states = all ? STATES_ALL : sel->listening ? STATES_LISTENING : STATES_DEFAULT;
 }
 
@@ -524,18 +591,33 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 			return rc;
 	}
 	finish_selection(o, &sel);
+	if (o->dry_run && !o->kill)
+		return fail(err, errlen, "--dry-run is only for -K (--kill)");
+	if (o->kill && (o->summary || o->ncount_keys || o->metrics))
+		return fail(err, errlen, "-K (--kill) prints the sockets it closes; it cannot be "
+			    "combined with -s, --count-by or a metrics --format");
+	if (o->record && o->replay)
+		return fail(err, errlen, "--record and --replay cannot be used together");
+	if (o->kill && o->replay && !o->dry_run)
+		return fail(err, errlen, "-K (--kill) cannot close recorded sockets: --replay "
+			    "goes with -K only together with --dry-run");
+	if (o->top && !o->ncount_keys && !o->metrics)
+		return fail(err, errlen, "--top needs --count-by or a metrics --format");
+	if (o->summary && o->ncount_keys && !o->metrics)
+		return fail(err, errlen, "-s and --count-by cannot be combined");
 	if (o->watch && o->events)
 		return fail(err, errlen, "options '--watch' and '--events' cannot be combined");
 	if (o->interval_given && !o->events)
 		return fail(err, errlen, "option '--interval' needs '--events'");
 	if (!o->interval_given)
 		o->interval_ms = 1000;
-	if (o->record && o->replay)
-		return fail(err, errlen, "--record and --replay cannot be used together");
 	/* A recording is one snapshot; a loop would overwrite it every frame. */
 	if ((o->record || o->replay) && (o->watch || o->events))
 		return fail(err, errlen, "--%s cannot be used with --%s", o->record ? "record" : "replay",
 			    o->watch ? "watch" : "events");
+	if ((o->watch || o->events) && (o->kill || o->output))
+		return fail(err, errlen, "--%s cannot be used with %s", o->watch ? "watch" : "events",
+			    o->kill ? "-K (--kill)" : "--output");
 
 	/* The FILTER words, copied as pointers: argv outlives the options. */
 	int n = argc - optind;
