@@ -445,6 +445,13 @@ def check_watch_pipe(ck):
     out, err = p.communicate(timeout=10)
     ck.ok(p.returncode == 0 and out.count(b"\n# ") >= 1 and b"tcp" in out.lower(),
           "-s is watched too", out=out, err=err)
+    p = subprocess.Popen([netns.SOCKSTAT, "--watch=0.2", "-tl", "--count-by", "state"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=10)
+    ck.ok(p.returncode == 0 and FRAME_RE.match(out.decode().splitlines()[0]) and
+          re.search(rb"\nLISTEN +1\n", out), "--count-by is watched too", out=out, err=err)
     for bad in ("--watch=0.05", "--watch=x", "--watch=", "--interval=0"):
         r = netns.sockstat(bad, "--events" if "interval" in bad else "-t", timeout=10)
         name = bad.split("=")[0]
