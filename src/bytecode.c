@@ -61,6 +61,8 @@ static size_t leaf_size(const struct fnode *n, int family)
 	int alen;
 	if (n->kind == FN_PORT)
 		return 2 * sizeof(struct inet_diag_bc_op);
+	if (n->kind == FN_CGROUP)
+		return sizeof(struct inet_diag_bc_op) + sizeof(uint64_t);
 	cond_family(n, family, &alen);
 	return sizeof(struct cond_op) + (size_t)alen;
 }
@@ -88,6 +90,11 @@ static enum klass leaf_class(const struct fnode *n, int family, bool super)
 	case FN_UNIX:
 		/* Never true for an inet socket: exact, not an approximation. */
 		return K_FALSE;
+	case FN_CGROUP:
+		/* The kernel compares one id: a literal path that names a cgroup. */
+		if (n->cgroup_id)
+			return K_CODE;
+		break;
 	}
 	/* The holders are not the kernel's to judge: approximate. */
 	return super ? K_TRUE : K_FALSE;
@@ -199,6 +206,12 @@ static void gen_leaf(struct compile *c, const struct fnode *n, size_t pos, size_
 		hc.port = n->port;
 		memcpy(c->buf + pos + sizeof(struct inet_diag_bc_op), &hc, sizeof(hc));
 		memcpy(c->buf + pos + sizeof(struct cond_op), n->addr, (size_t)alen);
+		return;
+	}
+	if (n->kind == FN_CGROUP) {
+		put_op(c, pos, INET_DIAG_BC_CGROUP_COND, len, fail);
+		memcpy(c->buf + pos + sizeof(struct inet_diag_bc_op), &n->cgroup_id,
+		       sizeof(n->cgroup_id));
 		return;
 	}
 	/* The kernel has only >= and <=: x < p is x <= p-1, x > p is x >= p+1. */

@@ -94,6 +94,12 @@ bool filter_needs_owners(const struct filter *f);
 bool filter_needs_argv0(const struct filter *f);
 
 /*
+ * Must each record carry its cgroup path (struct sock.cgroup_path)? True
+ * when the filter has a `cgroup PATH` predicate.
+ */
+bool filter_needs_cgroup(const struct filter *f);
+
+/*
  * The state mask to ask for: the filter's own when it has state/exclude
  * clauses (they replace the option-derived default, as in ss), otherwise
  * base.

@@ -41,6 +41,12 @@ enum fnode_kind {
 	 * a placeholder then).
 	 */
 	FN_UID,
+	/*
+	 * The socket's cgroup v2 path matches pattern (a glob); cgroup_id,
+	 * when not 0, is the id of the one cgroup a literal pattern names,
+	 * which the kernel can compare (INET_DIAG_BC_CGROUP_COND).
+	 */
+	FN_CGROUP,
 };
 
 enum fport_op { FOP_LT, FOP_LE, FOP_GT, FOP_GE };
@@ -63,6 +69,8 @@ struct fnode {
 	uint32_t value;
 	/* FN_UNIX: fnmatch pattern, abstract names spelled with a leading '@'; FN_COMM: the name */
 	const char *pattern;
+	/* FN_CGROUP: the literal pattern's cgroup id, 0 when unknown or a glob */
+	uint64_t cgroup_id;
 	/* The order of creation, 0 to nnodes - 1: bytecode.c's per-node tables. */
 	uint32_t id;
 	/* FN_AND, FN_OR: a and b; FN_NOT: a */
@@ -78,6 +86,7 @@ struct filter {
 	uint32_t nnodes;      /* nodes created, the bound of fnode.id */
 	bool needs_owners;    /* some node looks at the holders */
 	bool needs_argv0;     /* some FN_COMM name is longer than the kernel's comm */
+	bool needs_cgroup;    /* some node looks at the cgroup path */
 };
 
 /* The longest command name the kernel keeps (TASK_COMM_LEN less the NUL). */

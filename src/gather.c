@@ -287,7 +287,8 @@ static int run_step(struct run *run, struct gather_error *err)
 		}
 	}
 
-	const char *root = req->proc_root ? req->proc_root : "/proc";
+	const char *root = req->net_root ? req->net_root
+			   : req->proc_root ? req->proc_root : "/proc";
 	int nl_r = r;
 	struct procnet_request pr = {
 		.proc_root = root,

@@ -25,6 +25,12 @@ struct gather_request {
 	bool want_mem;                   /* -m */
 	const struct filter *filter;     /* for bytecode push-down; NULL: none */
 	const char *proc_root;           /* "/proc" unless testing */
+	/*
+	 * Where the /proc fallback finds net/ (its tables): NULL for
+	 * proc_root; "/proc/thread-self" on a thread inside another network
+	 * namespace, "/proc/PID" for a member process of one.
+	 */
+	const char *net_root;
 	const struct nl_transport *transport; /* NULL: real netlink */
 };
 

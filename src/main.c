@@ -135,20 +135,55 @@ static int enter_netns(const char *spec)
 		       ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
-/* The sink of a listing: rows to the renderer, or counts for -s. */
+/*
+ * The sink of a listing: rows to the renderer, or counts for -s, one
+ * summary per namespace with --all-netns (sums[0] otherwise).
+ */
 struct out {
 	struct render *render; /* NULL for -s */
-	struct summary summary;
+	struct summary *sums;
+	char **names;          /* --all-netns: each summary's namespace */
+	size_t nsums;
+	uint32_t protos;
 };
 
 static int out_row(void *arg, const struct sock *s)
 {
 	struct out *o = arg;
 	if (!o->render) {
-		summary_add(&o->summary, s);
+		summary_add(&o->sums[o->nsums - 1], s);
 		return 0;
 	}
 	return render_row(o->render, s);
+}
+
+/* -s with --all-netns: a new summary for each namespace listed. */
+static int out_netns(void *arg, uint64_t ino, const char *name)
+{
+	(void)ino;
+	struct out *o = arg;
+	if (o->render)
+		return 0;
+	struct summary *v = realloc(o->sums, (o->nsums + 1) * sizeof(*v));
+	if (v)
+		o->sums = v;
+	char **n = v ? realloc(o->names, (o->nsums + 1) * sizeof(*n)) : NULL;
+	if (n)
+		o->names = n;
+	char *copy = n ? strdup(name) : NULL;
+	if (!copy)
+		return -ENOMEM;
+	o->sums[o->nsums] = (struct summary){.protos = o->protos};
+	o->names[o->nsums++] = copy;
+	return 0;
+}
+
+static void out_finish(struct out *o)
+{
+	for (size_t i = 0; o->names && i < o->nsums; i++)
+		free(o->names[i]);
+	free(o->names);
+	free(o->sums);
 }
 
 static void out_owners(void *arg, const struct owners *w)
@@ -176,7 +211,14 @@ static int query_status(const struct query_error *e)
 	case QUERY_PROCNET:
 		say("%s: %s: %s", proto_table[e->proto].name, e->file, strerror(-e->err));
 		break;
+	case QUERY_NETNS:
+		say("cannot list network namespaces: %s", strerror(-e->err));
+		break;
 	case QUERY_SINK:
+		if (e->err == -ENOMEM) {
+			say("out of memory");
+			break;
+		}
 		return output_status(e->err);
 	}
 	return EXIT_RUNTIME;
@@ -185,11 +227,18 @@ static int query_status(const struct query_error *e)
 /* One listing: the query engine into the renderer or the summary. */
 static int list(const struct options *o, const struct filter *filter, struct names *names)
 {
-	struct out out = {0};
+	struct out out = {.protos = o->protos};
 	bool table = !o->summary && o->render.format == FORMAT_TABLE;
-	if (o->summary)
-		out.summary.protos = o->protos;
-	else if (render_create(&out.render, stdout, &o->render, names) < 0) {
+	if (o->summary) {
+		/* Without --all-netns, one summary; with it, one per namespace. */
+		if (!o->all_netns && !(out.sums = calloc(1, sizeof(*out.sums)))) {
+			say("out of memory");
+			return EXIT_RUNTIME;
+		}
+		out.nsums = o->all_netns ? 0 : 1;
+		if (out.sums)
+			out.sums[0].protos = o->protos;
+	} else if (render_create(&out.render, stdout, &o->render, names) < 0) {
 		say("out of memory");
 		return EXIT_RUNTIME;
 	}
@@ -203,9 +252,14 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 		.owners = o->render.processes && !o->summary,
 		.filter = filter,
 		.proc_root = "/proc",
+		.all_netns = o->all_netns,
+		.netns_patterns = o->netns_patterns,
+		.nnetns_patterns = o->nnetns_patterns,
+		.run_netns = "/run/netns",
+		.want_cgroup = (o->render.cgroup && !o->summary) || filter_needs_cgroup(filter),
 	};
 	struct query_sink sink = {.row = out_row, .owners_late = table ? out_owners : NULL,
-				  .arg = &out};
+				  .netns = out_netns, .arg = &out};
 	struct query q = {0};
 	struct query_error err;
 	int status = EXIT_SUCCESS;
@@ -213,7 +267,8 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 		status = query_status(&err);
 	if (status == EXIT_SUCCESS && err.stage == QUERY_OK) {
 		int rc = out.render ? render_finish(out.render)
-				    : render_summary(stdout, &o->render, &out.summary);
+				    : render_summaries(stdout, &o->render, out.sums,
+						       (const char *const *)out.names, out.nsums);
 		status = rc < 0 ? output_status(rc) : finish_stdout();
 	}
 	/*
@@ -225,7 +280,14 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	    isatty(STDOUT_FILENO))
 		say("not all processes could be read (you would have to be root to see them "
 		    "all); their sockets show only the user");
+	/* A /run/netns file that is no namespace, and the like: said once each. */
+	for (size_t i = 0; q.netns && i < q.netns->nwarnings; i++)
+		say("%s", q.netns->warnings[i]);
+	if (q.netns_unentered)
+		say("some network namespaces could not be entered (you would have to be root): "
+		    "their sockets were read from /proc/PID/net of a process in them");
 	render_destroy(out.render);
+	out_finish(&out);
 	query_finish(&q);
 	return status;
 }

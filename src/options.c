@@ -20,6 +20,9 @@ enum {
 	OPT_USER,
 	OPT_PORT,
 	OPT_STATE,
+	OPT_ALL_NETNS,
+	OPT_NETNS,
+	OPT_CGROUP,
 };
 
 /*
@@ -54,6 +57,9 @@ static const struct option fixed_long[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"state", required_argument, NULL, OPT_STATE},
+	{"all-netns", no_argument, NULL, OPT_ALL_NETNS},
+	{"netns", required_argument, NULL, OPT_NETNS},
+	{"cgroup", no_argument, NULL, OPT_CGROUP},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 };
@@ -109,6 +115,10 @@ void options_usage(FILE *f)
 	      "                          (default: all but listening and unconnected)\n"
 	      "  -N, --net=NAME|PATH     look inside a network namespace\n"
 	      "      --source=SOURCE     auto, netlink or proc (default auto)\n"
+	      "      --all-netns         every network namespace, with a Netns column\n"
+	      "      --netns=PATTERN     namespaces whose name matches the glob PATTERN,\n"
+	      "                          or whose inode is PATTERN (repeatable; implies\n"
+	      "                          --all-netns)\n"
 	      "\n"
 	      "What is shown:\n"
 	      "  -n, --numeric           numeric ports, no service names\n"
@@ -119,6 +129,7 @@ void options_usage(FILE *f)
 	      "  -i, --info              TCP internals (rtt, cwnd, bytes, ...)\n"
 	      "  -m, --memory            socket memory\n"
 	      "  -o, --timers            timer information\n"
+	      "      --cgroup            the cgroup v2 path of each inet socket\n"
 	      "  -s, --summary           totals per protocol and state\n"
 	      "  -H, --no-header         no header line\n"
 	      "  -j, --json              JSON output (same as --format=json)\n"
@@ -301,6 +312,18 @@ static int select_option(struct options *o, struct selection *sel, int c, const 
 	case 'a': sel->all = true; break;
 	case 'l': sel->listening = true; break;
 	case 'N': o->netns = arg; break;
+	case OPT_ALL_NETNS: o->all_netns = true; break;
+	case OPT_NETNS: {
+		if (!*arg)
+			return fail(err, errlen, "bad --netns value '': an empty pattern");
+		const char **v = room(o->netns_patterns, o->nnetns_patterns, sizeof(*v));
+		if (!v)
+			return fail(err, errlen, "out of memory");
+		o->netns_patterns = v;
+		o->netns_patterns[o->nnetns_patterns++] = arg;
+		o->all_netns = true;
+		break;
+	}
 	default: /* OPT_SOURCE */
 		if (strcmp(arg, "auto") == 0)
 			o->source = SOURCE_AUTO;
@@ -327,6 +350,7 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 	case 'i': o->render.info = true; break;
 	case 'm': o->render.memory = true; break;
 	case 'o': o->render.timers = true; break;
+	case OPT_CGROUP: o->render.cgroup = true; break;
 	case 's': o->summary = true; break;
 	case 'H': o->render.header = false; break;
 	case 'j': o->render.format = FORMAT_JSON; break;
@@ -462,6 +486,10 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 			return rc;
 	}
 	finish_selection(o, &sel);
+	if (o->all_netns && o->netns)
+		return fail(err, errlen, "option '-N' cannot be combined with '--%s'",
+			    o->nnetns_patterns ? "netns" : "all-netns");
+	o->render.all_netns = o->all_netns;
 
 	/* The FILTER words, copied as pointers: argv outlives the options. */
 	int n = argc - optind;
@@ -516,6 +544,7 @@ void options_finish(struct options *o)
 	free(o->pids);
 	free(o->commands);
 	free(o->uids);
+	free(o->netns_patterns);
 	free(o->filter_words);
 	o->ports = o->commands = o->filter_words = NULL;
 	o->pids = NULL;

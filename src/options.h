@@ -20,6 +20,9 @@ struct options {
 	bool version;                /* -V */
 	enum gather_source source;   /* --source */
 	const char *netns;           /* -N, or NULL */
+	bool all_netns;              /* --all-netns, or implied by --netns */
+	const char **netns_patterns; /* --netns, or-ed; the array owned, the words in argv */
+	size_t nnetns_patterns;
 	struct render_opts render;
 
 	/*

@@ -26,6 +26,8 @@ struct render_opts {
 	bool info;       /* -i */
 	bool memory;     /* -m */
 	bool timers;     /* -o */
+	bool all_netns;  /* --all-netns: the Netns column and "netns" key */
+	bool cgroup;     /* --cgroup: the Cgroup column and "cgroup" key */
 };
 
 struct render;
@@ -74,5 +76,13 @@ void summary_add(struct summary *sum, const struct sock *s);
 
 /* Prints the summary as a table or (JSON formats) one object. */
 int render_summary(FILE *f, const struct render_opts *o, const struct summary *sum);
+
+/*
+ * Prints n summaries: with names (--all-netns), one per namespace, the
+ * table with a first Netns column and JSON as one object keyed by the
+ * names; without, n is 1 and this is render_summary.
+ */
+int render_summaries(FILE *f, const struct render_opts *o, const struct summary *sums,
+		     const char *const *names, size_t n);
 
 #endif
