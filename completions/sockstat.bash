@@ -14,7 +14,7 @@ _sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
 	TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING UNCONN'
 
 _sockstat_long='--tcp --udp --raw --unix --packet --ipv4 --ipv6 --family=
-	--all --listening --net= --source= --numeric --resolve --processes
+	--all --listening --net= --all-netns --netns= --cgroup --source= --numeric --resolve --processes
 	--no-processes --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
 	--state= --help --version'
@@ -24,7 +24,11 @@ _sockstat_short='-t -u -w -x -0 -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
 
 # The words a FILTER expression may start with; after an expression, the
 # operators may follow too, and after an operator, a 'not'.
-_sockstat_predicates='state exclude sport dport src dst'
+_sockstat_predicates='state exclude sport dport src dst cgroup'
+
+# What a --netns pattern may start with: the container kinds a namespace
+# is named after, and the caller's own.
+_sockstat_netns_kinds='host docker: podman: containerd: crio: pod: lxc: nspawn: netns:'
 
 # Adds the words of $2 that start with $1 to COMPREPLY, each prefixed by $3.
 _sockstat_add()
@@ -62,6 +66,17 @@ _sockstat_value()
 				[[ $ns == "$cur"* ]] && COMPREPLY+=("$ns")
 			done
 		fi
+		;;
+	--netns)
+		# The kinds (compopt keeps "docker:" open for the id), then ip netns names.
+		_sockstat_add "$cur" "$_sockstat_netns_kinds"
+		[[ ${#COMPREPLY[@]} -gt 0 ]] && compopt -o nospace 2>/dev/null
+		local ns
+		for ns in /run/netns/*; do
+			[[ -e $ns ]] || continue
+			ns=${ns##*/}
+			[[ $ns == "$cur"* ]] && COMPREPLY+=("$ns")
+		done
 		;;
 	--source)
 		_sockstat_add "$cur" 'auto netlink proc'
@@ -115,7 +130,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+		--family|--net|--netns|--source|--format|--state|--user|--pid|--command|--port)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -142,7 +157,7 @@ _sockstat_filter()
 	and|or|not|'&&'|'||'|'!'|'(')
 		_sockstat_add "$cur" "$_sockstat_predicates not"
 		;;
-	sport|dport|src|dst|=|==|'!='|'<'|'>'|'<='|'>='|eq|ne|neq|lt|gt|le|ge|leq|geq)
+	sport|dport|src|dst|cgroup|=|==|'!='|'<'|'>'|'<='|'>='|eq|ne|neq|lt|gt|le|ge|leq|geq)
 		# An address or a port: nothing to offer.
 		;;
 	*)
@@ -183,7 +198,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+	--family|--net|--netns|--source|--format|--state|--user|--pid|--command|--port)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;

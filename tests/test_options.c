@@ -282,7 +282,7 @@ static void test_usage_messages(void **state)
 	expect_message("option '--tcp' takes no argument", (const char *[]){"--tcp=1", NULL});
 	expect_message("option '--numeric' takes no argument",
 		       (const char *[]){"-t", "--nu=3", NULL});
-	expect_message("ambiguous option '--n' (could be --net, --no-header, --no-processes, "
+	expect_message("ambiguous option '--n' (could be --net, --netns, --no-header, --no-processes, "
 		       "--numeric)", (const char *[]){"--n", NULL});
 	expect_message("ambiguous option '--no' (could be --no-header, --no-processes)",
 		       (const char *[]){"--no=x", NULL});
