@@ -54,6 +54,9 @@ static inline size_t bccheck_op_len(const uint8_t *op, size_t left)
 	case INET_DIAG_BC_D_EQ:
 		need += sizeof(o);
 		break;
+	case INET_DIAG_BC_CGROUP_COND:
+		need += sizeof(uint64_t);
+		break;
 	case INET_DIAG_BC_AUTO:
 	case INET_DIAG_BC_JMP:
 	case INET_DIAG_BC_NOP:
@@ -145,6 +148,12 @@ static inline bool bccheck_run(const uint8_t *bc, size_t total, const struct soc
 		case INET_DIAG_BC_S_EQ: yes = s->local.port == arg.no; break;
 		case INET_DIAG_BC_D_EQ: yes = s->peer.port == arg.no; break;
 		case INET_DIAG_BC_AUTO: yes = false; break; /* every port here is bound */
+		case INET_DIAG_BC_CGROUP_COND: {
+			uint64_t id;
+			memcpy(&id, bc + sizeof(o), sizeof(id));
+			yes = s->cgroup_id == id;
+			break;
+		}
 		case INET_DIAG_BC_S_COND:
 		case INET_DIAG_BC_D_COND: {
 			struct inet_diag_hostcond c;
