@@ -155,7 +155,9 @@ static bool conversation_over(int r)
 static int open_nl(struct run *run)
 {
 	if (!run->nl && !run->nl_err) {
-		run->nl_err = nl_create(&run->nl, run->req->transport);
+		run->nl_err = run->req->nl_open
+				      ? run->req->nl_open(&run->nl, run->req->nl_open_arg)
+				      : nl_create(&run->nl, run->req->transport);
 		if (run->nl_err == 0 && !run->nl)
 			run->nl_err = -EIO;
 	}

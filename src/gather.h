@@ -7,6 +7,7 @@
 #include "sock.h"
 
 struct filter;
+struct nl;
 struct nl_transport;
 
 /*
@@ -32,6 +33,13 @@ struct gather_request {
 	 */
 	const char *net_root;
 	const struct nl_transport *transport; /* NULL: real netlink */
+	/*
+	 * Opens the netlink conversation instead of nl_create (another
+	 * namespace's socket, made inside it); NULL: nl_create(transport).
+	 * Returns as nl_create.
+	 */
+	int (*nl_open)(struct nl **out, void *arg);
+	void *nl_open_arg;
 };
 
 /* Which failure gather_run returned, for the caller's message. */

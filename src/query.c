@@ -8,6 +8,7 @@
 
 #include "cgroup.h"
 #include "filter.h"
+#include "nl.h"
 #include "owners.h"
 
 /* What the per-socket step needs during one snapshot. */
@@ -118,36 +119,67 @@ static int gather_in(void *arg)
 	return gather_run(g->req, on_sock, g->sn, g->gerr);
 }
 
+/* Opening a namespace's netlink socket from outside it. */
+struct ns_open {
+	const struct netns_entry *e;
+	struct nl **out;
+	bool denied;  /* no right to enter (not root) */
+	bool gone;    /* the namespace is gone */
+};
+
+static int open_in(void *arg)
+{
+	struct ns_open *o = arg;
+	return nl_create(o->out, NULL);
+}
+
+static int open_ns(struct nl **out, void *arg)
+{
+	struct ns_open *o = arg;
+	o->out = out;
+	int rc = netns_run_in(o->e, open_in, o);
+	o->denied |= rc == -EPERM;
+	o->gone |= rc == -ENOENT;
+	return rc;
+}
+
 /*
- * Gathers the namespace e. Inside it, the /proc fallback reads the
- * thread's own /proc/thread-self/net, since /proc/self/net stays the
- * process's namespace. Without the right to enter (no root), its member
- * process's /proc/PID/net stands in, which anyone may read; a namespace
- * with no visible member is then left out. A namespace gone since the
- * listing is skipped. Returns gather's value, 0 for a skipped namespace.
+ * Gathers the namespace e. Only its netlink socket is made inside it, on
+ * a short thread (a socket keeps the namespace it was made in): the
+ * rows, and the host names -r looks up, stay on the caller's thread. The
+ * /proc fallback reads /proc/PID/net of its member process, which anyone
+ * may read, so without the right to enter (no root) the fallback answers
+ * for every protocol. A namespace with no member process (an ip netns
+ * name alone) is gathered wholly on a thread inside it, its fallback
+ * from /proc/thread-self/net. A namespace gone since the listing is
+ * skipped. Returns gather's value, 0 for a skipped namespace.
  */
 static int gather_ns(struct query *q, const struct gather_request *base,
 		     const struct netns_entry *e, struct snap *sn, struct gather_error *gerr)
 {
 	struct gather_request req = *base;
-	if (!e->self)
+	if (e->self)
+		return gather_run(&req, on_sock, sn, gerr);
+	if (e->pid <= 0) {
 		req.net_root = "/proc/thread-self";
-	struct ns_gather g = {.req = &req, .sn = sn, .gerr = gerr};
-	int rc = netns_run_in(e, gather_in, &g);
-	if (g.ran)
-		return rc;
-	if (rc != -EPERM)
-		return 0;
-	q->netns_unentered = true;
-	if (e->pid <= 0)
-		return 0;
+		struct ns_gather g = {.req = &req, .sn = sn, .gerr = gerr};
+		int rc = netns_run_in(e, gather_in, &g);
+		q->netns_unentered |= rc == -EPERM && !g.ran;
+		return g.ran ? rc : 0;
+	}
 	char root[48];
 	snprintf(root, sizeof(root), "%s/%d", base->proc_root, e->pid);
+	struct ns_open o = {.e = e};
 	req.net_root = root;
-	req.source = SOURCE_PROC;
-	rc = gather_run(&req, on_sock, sn, gerr);
-	/* The member exited meanwhile: its namespace may have gone with it. */
-	return rc == -ENOENT || rc == -ESRCH ? 0 : rc;
+	req.nl_open = open_ns;
+	req.nl_open_arg = &o;
+	int rc = gather_run(&req, on_sock, sn, gerr);
+	q->netns_unentered |= o.denied;
+	/* Gone, or its member exited meanwhile: nothing to list, no error. */
+	bool exited = rc < 0 && gerr->kind == GATHER_FAIL_PROCNET && (rc == -ENOENT || rc == -ESRCH);
+	if (o.gone || exited)
+		return 0;
+	return rc;
 }
 
 /* Lists the namespaces and names them: q->netns and q->netns_names. */

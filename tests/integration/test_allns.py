@@ -109,8 +109,11 @@ class World:
 
 
 def ss_in(pid, args):
-    """ss -Hn ARGS inside the namespace of pid, as (proto, state, local, peer)."""
-    r = netns.run(["nsenter", "-t", str(pid), "-n", "ss", "-Hn"] + args)
+    """The fields of ss -Hn ARGS inside the namespace of pid (an int), or
+    of the ip netns name pid (a str)."""
+    enter = (["ip", "netns", "exec", pid] if isinstance(pid, str)
+             else ["nsenter", "-t", str(pid), "-n"])
+    r = netns.run(enter + ["ss", "-Hn"] + args)
     if r.rc != 0:
         raise RuntimeError("ss failed: %r" % r)
     rows = []
@@ -199,7 +202,10 @@ def check_netns_patterns(ck, w):
     ck.begin("--netns globs and inodes")
     a, b = w.ns["a"], w.ns["b"]
     r, got = names_of(["--netns", TAG + "-*"])
-    ck.eq(got, {a["label"], b["label"]}, "a glob on ip netns names", err=r.errtext)
+    ck.eq(got, {a["label"], b["label"], w.ns["c"]["label"]}, "a glob on ip netns names",
+          err=r.errtext)
+    r, got = names_of(["--netns", TAG + "-[ab]"])
+    ck.eq(got, {a["label"], b["label"]}, "a bracket glob")
     r, got = names_of(["--netns", "docker:*"])
     ck.ok(w.ns["docker"]["label"] in got and all(n.startswith("docker:") for n in got),
           "docker:* keeps the Docker namespaces", got=got)
@@ -300,7 +306,8 @@ def check_bogus_file(ck):
 
 def pass_socket(a_name):
     """A TCP listener made in the named namespace by a child and passed to
-    this process over SCM_RIGHTS; returns it."""
+    this process over SCM_RIGHTS; returns it. The namespace is then held
+    by its name and this socket alone, with no process in it."""
     left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     pid = os.fork()
     if pid == 0:
@@ -326,11 +333,17 @@ def main(ck):
         if not w.mount:
             ck.ok(False, "a cgroup2 mount in /proc/self/mountinfo")
             return
-        for k in ("a", "b"):
+        for k in ("a", "b", "c"):
             n = "%s-%s" % (TAG, k)
             subprocess.run(["ip", "netns", "add", n], check=True)
             w.names.append(n)
-            w.spawn(k, n, name=n)
+            if k != "c":
+                w.spawn(k, n, name=n)
+        # c has no process: its sockets are held from this namespace.
+        c = w.names[2]
+        subprocess.run(["ip", "netns", "exec", c, "ip", "link", "set", "lo", "up"], check=True)
+        w.ns["c"] = {"pid": c, "ino": os.stat("/run/netns/" + c).st_ino, "label": c,
+                     "cgroup": None, "name": c}
         dock = secrets.token_hex(32)
         w.spawn("docker", "docker:" + dock[:12],
                 cgroup=w.make_cgroup("/%s/system.slice/docker-%s.scope" % (TAG, dock)))
@@ -348,10 +361,10 @@ def main(ck):
         own = socket.socket()
         own.bind(("127.0.0.1", 7777))
         own.listen(1)
-        passed = pass_socket(w.names[0])
+        passed = pass_socket(c)
 
         check_every_socket(ck, w, ns_inode(os.getpid()))
-        check_owners_across(ck, w, netns.inode_of(passed), w.ns["a"]["ino"])
+        check_owners_across(ck, w, netns.inode_of(passed), w.ns["c"]["ino"])
         check_netns_patterns(ck, w)
         check_summary(ck, w)
         check_cgroup(ck, w)
