@@ -243,6 +243,10 @@ int render_summaries(FILE *f, const struct render_opts *o, const struct summary 
 		     const char *const *names, size_t n)
 {
 	struct sum_cells sc = {0};
+	/* No namespace matched: still the per-namespace shape, with no lines. */
+	static const char *const none[1] = {NULL};
+	if (o->all_netns && !names && n == 0)
+		names = none;
 	if (o->format == FORMAT_TABLE) {
 		sc.rows = calloc(1 + n * (PROTO_COUNT + 1), sizeof(*sc.rows));
 		if (!sc.rows)

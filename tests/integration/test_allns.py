@@ -216,6 +216,8 @@ def check_netns_patterns(ck, w):
     r = netns.sockstat("--netns", "nosuch-" + TAG, "-tan")
     ck.eq((r.rc, r.text.count("\n")), (0, 1), "no match: the header alone, exit 0",
           out=r.text, err=r.errtext)
+    r = netns.sockstat("--netns", "nosuch-" + TAG, "-s", "-j")
+    ck.eq((r.rc, r.text), (0, "{}\n"), "no match: an empty summary", err=r.errtext)
     r = netns.sockstat("--netns", a["label"], "-N", a["label"], "-tan")
     ck.eq(r.rc, 2, "-N with --netns is a usage error", err=r.errtext)
 
