@@ -13,13 +13,14 @@ _sockstat_states='established syn-sent syn-recv fin-wait-1 fin-wait-2
 _sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
 	TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING UNCONN'
 
-_sockstat_long='--tcp --udp --raw --unix --packet --ipv4 --ipv6 --family=
-	--all --listening --net= --all-netns --netns= --cgroup --source= --numeric --resolve --processes
+_sockstat_long='--tcp --udp --raw --unix --packet --mptcp --netlink --ipv4 --ipv6 --family=
+	--all --listening --net= --all-netns --netns= --cgroup --source= --record= --replay=
+	--numeric --resolve --processes
 	--no-processes --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
 	--state= --help --version'
 
-_sockstat_short='-t -u -w -x -0 -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
+_sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
 	-s -H -j -h -V'
 
 # The words a FILTER expression may start with; after an expression, the
@@ -52,7 +53,7 @@ _sockstat_value()
 			head=${cur%,*},
 			last=${cur##*,}
 		fi
-		_sockstat_add "$last" 'inet inet6 unix packet' "$head"
+		_sockstat_add "$last" 'inet inet6 unix packet netlink' "$head"
 		;;
 	-N|--net)
 		if [[ $cur == */* ]]; then
@@ -80,6 +81,10 @@ _sockstat_value()
 		;;
 	--source)
 		_sockstat_add "$cur" 'auto netlink proc'
+		;;
+	--record|--replay)
+		local IFS=$'\n'
+		COMPREPLY+=($(compgen -f -- "$cur"))
 		;;
 	--format)
 		_sockstat_add "$cur" 'table json ndjson'
@@ -130,7 +135,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--netns|--source|--format|--state|--user|--pid|--command|--port)
+		--family|--net|--netns|--source|--record|--replay|--format|--state|--user|--pid|--command|--port)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -198,7 +203,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--netns|--source|--format|--state|--user|--pid|--command|--port)
+	--family|--net|--netns|--source|--record|--replay|--format|--state|--user|--pid|--command|--port)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;

@@ -23,7 +23,7 @@ end
 function __sockstat_families
     set -l tok (commandline -ct)
     set -l head (string replace -r '[^,]*$' '' -- $tok)
-    for f in inet inet6 unix packet
+    for f in inet inet6 unix packet netlink
         echo $head$f
     end
 end
@@ -40,7 +40,7 @@ function __sockstat_last_filter_word
             continue
         end
         switch $w
-            case --family --net --netns --source --format --state --user --pid --command --port
+            case --family --net --netns --source --record --replay --format --state --user --pid --command --port
                 set skip 1
             case '--*'
             case '-?*'
@@ -76,9 +76,11 @@ end
 
 complete -c sockstat -s t -l tcp -d 'TCP sockets'
 complete -c sockstat -s u -l udp -d 'UDP sockets'
-complete -c sockstat -s w -l raw -d 'RAW sockets'
+complete -c sockstat -s w -l raw -d 'RAW and ping sockets'
 complete -c sockstat -s x -l unix -d 'UNIX domain sockets'
 complete -c sockstat -s 0 -l packet -d 'packet sockets'
+complete -c sockstat -s M -l mptcp -d 'MPTCP sockets'
+complete -c sockstat -l netlink -d 'netlink sockets'
 complete -c sockstat -s 4 -l ipv4 -d 'IPv4 sockets only'
 complete -c sockstat -s 6 -l ipv6 -d 'IPv6 sockets only'
 complete -c sockstat -s f -l family -x -a '(__sockstat_families)' -d 'address families'
@@ -88,6 +90,8 @@ complete -c sockstat -s N -l net -r -a '(__sockstat_netns)' -d 'look inside a ne
 complete -c sockstat -l all-netns -d 'every network namespace, with a Netns column'
 complete -c sockstat -l netns -x -a '(__sockstat_netns_patterns)' -d 'namespaces whose name matches PATTERN'
 complete -c sockstat -l source -x -a 'auto netlink proc' -d 'where socket data comes from'
+complete -c sockstat -l record -r -F -d 'save the kernel replies of this run to FILE'
+complete -c sockstat -l replay -r -F -d 'list the sockets recorded in FILE instead'
 complete -c sockstat -s n -l numeric -d 'numeric ports, no service names'
 complete -c sockstat -s r -l resolve -d 'resolve host names'
 complete -c sockstat -s p -l processes -d 'show owning processes (the default)'

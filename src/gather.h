@@ -9,6 +9,8 @@
 struct filter;
 struct nl;
 struct nl_transport;
+struct nl_observer;
+struct procnet_tap;
 
 /*
  * The gather stage: asks netlink sock_diag for each selected protocol and
@@ -40,6 +42,8 @@ struct gather_request {
 	 */
 	int (*nl_open)(struct nl **out, void *arg);
 	void *nl_open_arg;
+	const struct nl_observer *observer;   /* --record: told the conversation; NULL */
+	const struct procnet_tap *tap;        /* --record, --replay: /proc/net text; NULL */
 };
 
 /* Which failure gather_run returned, for the caller's message. */

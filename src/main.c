@@ -25,6 +25,7 @@
 #include "options.h"
 #include "owners.h"
 #include "query.h"
+#include "record.h"
 #include "render.h"
 #include "sock.h"
 
@@ -224,6 +225,59 @@ static int query_status(const struct query_error *e)
 	return EXIT_RUNTIME;
 }
 
+/* --record and --replay: where the kernel's answers come from, or go too. */
+struct tape {
+	struct record rec;
+	struct replay rp;
+	struct nl_transport transport;
+	struct nl_observer observer;
+	struct procnet_tap tap;
+};
+
+/* Sets cfg up to record or replay as o says. Returns an exit status. */
+static int tape_open(struct tape *t, const struct options *o, struct query_config *cfg)
+{
+	memset(t, 0, sizeof(*t));
+	if (o->record) {
+		record_init(&t->rec);
+		t->observer = record_observer(&t->rec);
+		t->tap = record_tap(&t->rec);
+		cfg->observer = &t->observer;
+		cfg->tap = &t->tap;
+	} else if (o->replay) {
+		struct replay_error e = {0};
+		int rc = replay_load(&t->rp, o->replay, &e);
+		if (rc == -EINVAL) {
+			say("%s: bad recording at offset %zu: %s", o->replay, e.offset, e.why);
+			return EXIT_RUNTIME;
+		}
+		if (rc < 0) {
+			say("%s: %s", o->replay, strerror(-rc));
+			return EXIT_RUNTIME;
+		}
+		t->transport = replay_transport(&t->rp);
+		t->tap = replay_tap(&t->rp);
+		cfg->transport = &t->transport;
+		cfg->tap = &t->tap;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* Saves a recording once the listing is done; returns the final status. */
+static int tape_close(struct tape *t, const struct options *o, int status)
+{
+	if (o->record) {
+		int rc = record_save(&t->rec, o->record);
+		if (rc < 0 && status == EXIT_SUCCESS) {
+			say("%s: cannot save the recording: %s", o->record, strerror(-rc));
+			status = EXIT_RUNTIME;
+		}
+		record_finish(&t->rec);
+	}
+	replay_finish(&t->rp);
+	return status;
+}
+
 /* One listing: the query engine into the renderer or the summary. */
 static int list(const struct options *o, const struct filter *filter, struct names *names)
 {
@@ -261,9 +315,10 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	struct query_sink sink = {.row = out_row, .owners_late = table ? out_owners : NULL,
 				  .netns = out_netns, .arg = &out};
 	struct query q = {0};
-	struct query_error err;
-	int status = EXIT_SUCCESS;
-	if (query_run(&q, &cfg, &sink, &err) < 0)
+	struct query_error err = {0};
+	struct tape tape;
+	int status = tape_open(&tape, o, &cfg);
+	if (status == EXIT_SUCCESS && query_run(&q, &cfg, &sink, &err) < 0)
 		status = query_status(&err);
 	if (status == EXIT_SUCCESS && err.stage == QUERY_OK) {
 		int rc = out.render ? render_finish(out.render)
@@ -286,6 +341,7 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	if (q.netns_unentered)
 		say("some network namespaces could not be entered (you would have to be root): "
 		    "their sockets were read from /proc/PID/net of a process in them");
+	status = tape_close(&tape, o, status);
 	render_destroy(out.render);
 	out_finish(&out);
 	query_finish(&q);

@@ -23,6 +23,8 @@ enum {
 	OPT_ALL_NETNS,
 	OPT_NETNS,
 	OPT_CGROUP,
+	OPT_RECORD,
+	OPT_REPLAY,
 };
 
 /*
@@ -60,6 +62,8 @@ static const struct option fixed_long[] = {
 	{"all-netns", no_argument, NULL, OPT_ALL_NETNS},
 	{"netns", required_argument, NULL, OPT_NETNS},
 	{"cgroup", no_argument, NULL, OPT_CGROUP},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"replay", required_argument, NULL, OPT_REPLAY},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 };
@@ -70,29 +74,31 @@ enum { FIXED_LONG = sizeof(fixed_long) / sizeof(fixed_long[0]) };
 static char short_opts[1 + PROTO_COUNT + sizeof(fixed_short)];
 static struct option long_opts[PROTO_COUNT + FIXED_LONG + 1];
 
+static bool long_known(size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(long_opts[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static void build_option_tables(void)
 {
 	size_t ns = 0, nl = 0;
 	short_opts[ns++] = ':';
 	for (int p = 0; p < PROTO_COUNT; p++) {
 		const struct proto_desc *d = proto_get((enum proto)p);
-		if (!d->opt)
-			continue;
-		short_opts[ns++] = d->opt;
-		long_opts[nl++] = (struct option){d->name, no_argument, NULL, d->opt};
+		/* Rows that share a letter (-w: raw and icmp) list it once. */
+		if (d->opt && !memchr(short_opts, d->opt, ns))
+			short_opts[ns++] = d->opt;
+		if (d->option && !long_known(nl, d->option)) {
+			int val = d->opt ? d->opt : PROTO_OPTION_BASE + p;
+			long_opts[nl++] = (struct option){d->option, no_argument, NULL, val};
+		}
 	}
 	memcpy(short_opts + ns, fixed_short, sizeof(fixed_short));
 	memcpy(long_opts + nl, fixed_long, sizeof(fixed_long));
 	long_opts[nl + FIXED_LONG] = (struct option){NULL, 0, NULL, 0};
-}
-
-/* The protocol whose option letter is c, or -1. */
-static int proto_by_opt(int c)
-{
-	for (int p = 0; p < PROTO_COUNT; p++)
-		if (c > 0 && proto_get((enum proto)p)->opt == c)
-			return p;
-	return -1;
 }
 
 void options_usage(FILE *f)
@@ -103,13 +109,15 @@ void options_usage(FILE *f)
 	      "Which sockets:\n"
 	      "  -t, --tcp               TCP sockets\n"
 	      "  -u, --udp               UDP sockets\n"
-	      "  -w, --raw               RAW sockets\n"
+	      "  -w, --raw               RAW and ping (ICMP datagram) sockets\n"
 	      "  -x, --unix              UNIX domain sockets\n"
 	      "  -0, --packet            packet sockets\n"
+	      "  -M, --mptcp             MPTCP sockets\n"
+	      "      --netlink           netlink sockets\n"
 	      "                          (no protocol given: all of them)\n"
 	      "  -4, --ipv4              IPv4 sockets only\n"
 	      "  -6, --ipv6              IPv6 sockets only\n"
-	      "  -f, --family=LIST       families: inet,inet6,unix,packet\n"
+	      "  -f, --family=LIST       families: inet,inet6,unix,packet,netlink\n"
 	      "  -a, --all               listening and non-listening sockets\n"
 	      "  -l, --listening         listening and unconnected sockets only\n"
 	      "                          (default: all but listening and unconnected)\n"
@@ -119,6 +127,8 @@ void options_usage(FILE *f)
 	      "      --netns=PATTERN     namespaces whose name matches the glob PATTERN,\n"
 	      "                          or whose inode is PATTERN (repeatable; implies\n"
 	      "                          --all-netns)\n"
+	      "      --record=FILE       save the kernel's replies of this run to FILE\n"
+	      "      --replay=FILE       list the sockets recorded in FILE instead\n"
 	      "\n"
 	      "What is shown:\n"
 	      "  -n, --numeric           numeric ports, no service names\n"
@@ -179,6 +189,7 @@ static unsigned family_word(const char *w, size_t len)
 		{"local", FAM_UNIX},
 		{"packet", FAM_PACKET},
 		{"link", FAM_PACKET},
+		{"netlink", FAM_NETLINK},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strlen(table[i].name) == len && strncmp(table[i].name, w, len) == 0)
@@ -287,7 +298,8 @@ static int family_option(struct selection *sel, const char *arg, char *err, size
 		size_t len = strcspn(w, ",");
 		unsigned bits = family_word(w, len);
 		if (!bits)
-			return fail(err, errlen, "unknown family '%.*s' (use inet, inet6, unix or packet)",
+			return fail(err, errlen,
+				    "unknown family '%.*s' (use inet, inet6, unix, packet or netlink)",
 				    (int)(len > 64 ? 64 : len), w);
 		sel->fams |= bits;
 		w += len;
@@ -300,9 +312,9 @@ static int family_option(struct selection *sel, const char *arg, char *err, size
 static int select_option(struct options *o, struct selection *sel, int c, const char *arg,
 			 char *err, size_t errlen)
 {
-	int p = proto_by_opt(c);
-	if (p >= 0) {
-		o->protos |= PROTO_BIT(p);
+	uint32_t selected = proto_by_option(c);
+	if (selected) {
+		o->protos |= selected;
 		return 0;
 	}
 	switch (c) {
@@ -324,6 +336,16 @@ static int select_option(struct options *o, struct selection *sel, int c, const 
 		o->all_netns = true;
 		break;
 	}
+	case OPT_RECORD:
+	case OPT_REPLAY:
+		if (!*arg)
+			return fail(err, errlen, "option '--%s' needs a file name",
+				    c == OPT_RECORD ? "record" : "replay");
+		if (c == OPT_RECORD)
+			o->record = arg;
+		else
+			o->replay = arg;
+		break;
 	default: /* OPT_SOURCE */
 		if (strcmp(arg, "auto") == 0)
 			o->source = SOURCE_AUTO;
@@ -490,6 +512,12 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 		return fail(err, errlen, "option '-N' cannot be combined with '--%s'",
 			    o->nnetns_patterns ? "netns" : "all-netns");
 	o->render.all_netns = o->all_netns;
+	if (o->record && o->replay)
+		return fail(err, errlen, "--record and --replay cannot be used together");
+	/* A recording holds one namespace's conversation. */
+	if (o->all_netns && (o->record || o->replay))
+		return fail(err, errlen, "--%s and --%s cannot be used together",
+			    o->record ? "record" : "replay", o->nnetns_patterns ? "netns" : "all-netns");
 
 	/* The FILTER words, copied as pointers: argv outlives the options. */
 	int n = argc - optind;

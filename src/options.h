@@ -23,6 +23,8 @@ struct options {
 	bool all_netns;              /* --all-netns, or implied by --netns */
 	const char **netns_patterns; /* --netns, or-ed; the array owned, the words in argv */
 	size_t nnetns_patterns;
+	const char *record;          /* --record FILE, or NULL */
+	const char *replay;          /* --replay FILE, or NULL */
 	struct render_opts render;
 
 	/*

@@ -40,6 +40,10 @@ struct query_config {
 	size_t nnetns_patterns;
 	const char *run_netns;        /* "/run/netns" unless testing */
 	bool want_cgroup;             /* map each socket's cgroup id to its path */
+	/* --record and --replay: see gather_request; all NULL normally. */
+	const struct nl_transport *transport;
+	const struct nl_observer *observer;
+	const struct procnet_tap *tap;
 };
 
 /*

@@ -92,7 +92,9 @@ static void test_combined_short(void **state)
 	options_finish(&o);
 
 	PARSE_OK(&o, "-xw0", "-P", "-H", "-j");
-	assert_int_equal(o.protos, PROTO_BIT(PROTO_UNIX) | PROTO_BIT(PROTO_RAW) | PROTO_BIT(PROTO_PACKET));
+	/* -w brings the ping sockets with the raw ones. */
+	assert_int_equal(o.protos, PROTO_BIT(PROTO_UNIX) | PROTO_BIT(PROTO_RAW) |
+					   PROTO_BIT(PROTO_ICMP) | PROTO_BIT(PROTO_PACKET));
 	assert_false(o.render.processes);
 	assert_false(o.render.header);
 	assert_int_equal(o.render.format, FORMAT_JSON);
@@ -310,14 +312,16 @@ static void test_usage_messages(void **state)
 	expect_message("option '--tcp' takes no argument", (const char *[]){"--tcp=1", NULL});
 	expect_message("option '--numeric' takes no argument",
 		       (const char *[]){"-t", "--nu=3", NULL});
-	expect_message("ambiguous option '--n' (could be --net, --netns, --no-header, --no-processes, "
-		       "--numeric)", (const char *[]){"--n", NULL});
 	expect_message("bad --netns value '': an empty pattern",
 		       (const char *[]){"--netns", "", NULL});
 	expect_message("option '-N' cannot be combined with '--all-netns'",
 		       (const char *[]){"-N", "blue", "--all-netns", NULL});
 	expect_message("option '-N' cannot be combined with '--netns'",
 		       (const char *[]){"--netns", "x", "-N", "blue", NULL});
+	expect_message("--replay and --all-netns cannot be used together",
+		       (const char *[]){"--all-netns", "--replay", "f", NULL});
+	expect_message("ambiguous option '--n' (could be --net, --netlink, --netns, --no-header, "
+		       "--no-processes, --numeric)", (const char *[]){"--n", NULL});
 	expect_message("ambiguous option '--no' (could be --no-header, --no-processes)",
 		       (const char *[]){"--no=x", NULL});
 	expect_message("unknown option '--x'", (const char *[]){"--x", NULL});

@@ -62,9 +62,9 @@ checks() {
 	exactly 'sockstat --format ' table json ndjson
 	exactly 'sockstat --format nd' ndjson
 	exactly 'sockstat --source ' auto netlink proc
-	exactly 'sockstat -f ' inet inet6 unix packet
-	exactly 'sockstat --family ' inet inet6 unix packet
-	exactly 'sockstat -tf ' inet inet6 unix packet
+	exactly 'sockstat -f ' inet inet6 unix packet netlink
+	exactly 'sockstat --family ' inet inet6 unix packet netlink
+	exactly 'sockstat -tf ' inet inet6 unix packet netlink
 	exactly 'sockstat -f inet,u' inet,unix
 	exactly 'sockstat -f inet,unix,p' inet,unix,packet
 	exactly 'sockstat -t state ' "${states[@]}"
