@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,8 +152,10 @@ static int open_ns(struct nl **out, void *arg)
  * may read, so without the right to enter (no root) the fallback answers
  * for every protocol. A namespace with no member process (an ip netns
  * name alone) is gathered wholly on a thread inside it, its fallback
- * from /proc/thread-self/net. A namespace gone since the listing is
- * skipped. Returns gather's value, 0 for a skipped namespace.
+ * from /proc/thread-self/net. (The system default for IPV6_V6ONLY,
+ * which stands in where the kernel does not say, is then read from the
+ * caller's /proc/sys: a namespace's own is not in /proc/PID.) A
+ * namespace gone since the listing is skipped. Returns gather's value, 0 for a skipped namespace.
  */
 static int gather_ns(struct query *q, const struct gather_request *base,
 		     const struct netns_entry *e, struct snap *sn, struct gather_error *gerr)
@@ -167,8 +170,10 @@ static int gather_ns(struct query *q, const struct gather_request *base,
 		q->netns_unentered |= rc == -EPERM && !g.ran;
 		return g.ran ? rc : 0;
 	}
-	char root[48];
-	snprintf(root, sizeof(root), "%s/%d", base->proc_root, e->pid);
+	char root[PATH_MAX];
+	int n = snprintf(root, sizeof(root), "%s/%d", base->proc_root, e->pid);
+	if (n < 0 || (size_t)n >= sizeof(root))
+		return 0;
 	struct ns_open o = {.e = e};
 	req.net_root = root;
 	req.nl_open = open_ns;
