@@ -40,7 +40,7 @@ function __sockstat_last_filter_word
             continue
         end
         switch $w
-            case --family --net --netns --source --record --replay --format --state --user --pid --command --port
+            case --family --net --netns --source --record --replay --format --state --user --pid --command --port --count-by --top --output
                 set skip 1
             case '--*'
             case '-?*'
@@ -64,6 +64,15 @@ function __sockstat_filter_place
             echo operand
         case '*'
             echo next
+    end
+end
+
+# The --count-by keys, after what the comma list already holds.
+function __sockstat_count_keys
+    set -l cur (commandline -ct | string replace -r -- '^--count-by=' '')
+    set -l head (string match -r -- '^.*,' $cur)
+    for k in proto family state local-addr local-port peer-addr peer-port peer-net direction port process user netns cgroup
+        echo -- $head$k
     end
 end
 
@@ -104,7 +113,10 @@ complete -c sockstat -l cgroup -d 'the cgroup v2 path of each inet socket'
 complete -c sockstat -s s -l summary -d 'totals per protocol and state'
 complete -c sockstat -s H -l no-header -d 'no header line'
 complete -c sockstat -s j -l json -d 'JSON output'
-complete -c sockstat -l format -x -a 'table json ndjson' -d 'output format'
+complete -c sockstat -l format -x -a 'table json ndjson prometheus openmetrics' -d 'output format'
+complete -c sockstat -l count-by -x -a '(__sockstat_count_keys)' -d 'count sockets per KEYS'
+complete -c sockstat -l top -x -d 'keep the N largest counts'
+complete -c sockstat -l output -r -F -d 'write the output to FILE atomically'
 complete -c sockstat -l pid -x -a '(__fish_complete_pids)' -d 'sockets held by process PID'
 complete -c sockstat -l command -x -d 'sockets held by a process named NAME'
 complete -c sockstat -l user -x -a '(__fish_complete_users)' -d 'sockets of user USER'

@@ -25,6 +25,9 @@ enum {
 	OPT_CGROUP,
 	OPT_RECORD,
 	OPT_REPLAY,
+	OPT_COUNT_BY,
+	OPT_TOP,
+	OPT_OUTPUT,
 };
 
 /*
@@ -64,6 +67,9 @@ static const struct option fixed_long[] = {
 	{"cgroup", no_argument, NULL, OPT_CGROUP},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"replay", required_argument, NULL, OPT_REPLAY},
+	{"count-by", required_argument, NULL, OPT_COUNT_BY},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"output", required_argument, NULL, OPT_OUTPUT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 };
@@ -143,7 +149,13 @@ void options_usage(FILE *f)
 	      "  -s, --summary           totals per protocol and state\n"
 	      "  -H, --no-header         no header line\n"
 	      "  -j, --json              JSON output (same as --format=json)\n"
-	      "      --format=FORMAT     table, json or ndjson\n"
+	      "      --format=FORMAT     table, json, ndjson, prometheus or openmetrics\n"
+	      "      --count-by=KEYS     count sockets per distinct value of KEYS, a comma list of\n"
+	      "                          proto family state local-addr local-port peer-addr\n"
+	      "                          peer-port peer-net direction port process user netns\n"
+	      "                          cgroup\n"
+	      "      --top=N             keep the N largest counts (metrics: N ports, default 100)\n"
+	      "      --output=FILE       write the output to FILE atomically\n"
 	      "\n"
 	      "Filters (each repeatable, repeats or-ed; and-ed with each other and FILTER):\n"
 	      "      --pid=PID           sockets held by process PID\n"
@@ -359,6 +371,51 @@ static int select_option(struct options *o, struct selection *sel, int c, const 
 	return 0;
 }
 
+/* --format: the listing formats, or the metrics ones. */
+static int format_option(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	o->metrics = false;
+	if (strcmp(arg, "table") == 0)
+		o->render.format = FORMAT_TABLE;
+	else if (strcmp(arg, "json") == 0)
+		o->render.format = FORMAT_JSON;
+	else if (strcmp(arg, "ndjson") == 0)
+		o->render.format = FORMAT_NDJSON;
+	else if (strcmp(arg, "prometheus") == 0 || strcmp(arg, "openmetrics") == 0) {
+		o->metrics = true;
+		o->metrics_format = arg[0] == 'p' ? METRICS_PROMETHEUS : METRICS_OPENMETRICS;
+	} else
+		return fail(err, errlen, "unknown format '%.64s' (use table, json, ndjson, "
+			    "prometheus or openmetrics)", arg);
+	return 0;
+}
+
+/* --count-by, --top, --output. */
+static int count_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	const char *bad;
+	size_t badlen;
+	switch (c) {
+	case OPT_COUNT_BY:
+		if (count_parse_keys(arg, o->count_keys, &o->ncount_keys, &bad, &badlen) < 0)
+			return fail(err, errlen, "bad --count-by key '%.*s'",
+				    (int)(badlen > 64 ? 64 : badlen), bad);
+		return 0;
+	case OPT_TOP:
+		/* No group count reaches a billion; the bound keeps size_t safe. */
+		if (!util_parse_u64z(arg, 1000000000, &v) || v == 0)
+			return bad_value(err, errlen, "top", arg, "");
+		o->top = (size_t)v;
+		return 0;
+	default: /* OPT_OUTPUT */
+		if (!*arg)
+			return bad_value(err, errlen, "output", arg, ": an empty file name");
+		o->output = arg;
+		return 0;
+	}
+}
+
 /* Applies one option getopt returned; what is shown is handled here. */
 static int apply_option(struct options *o, struct selection *sel, int c, const char *arg,
 			char *err, size_t errlen)
@@ -375,19 +432,18 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 	case OPT_CGROUP: o->render.cgroup = true; break;
 	case 's': o->summary = true; break;
 	case 'H': o->render.header = false; break;
-	case 'j': o->render.format = FORMAT_JSON; break;
+	case 'j':
+		o->render.format = FORMAT_JSON;
+		o->metrics = false;
+		break;
 	case 'h': o->help = true; break;
 	case 'V': o->version = true; break;
 	case OPT_FORMAT:
-		if (strcmp(arg, "table") == 0)
-			o->render.format = FORMAT_TABLE;
-		else if (strcmp(arg, "json") == 0)
-			o->render.format = FORMAT_JSON;
-		else if (strcmp(arg, "ndjson") == 0)
-			o->render.format = FORMAT_NDJSON;
-		else
-			return fail(err, errlen, "unknown format '%.64s' (use table, json or ndjson)", arg);
-		break;
+		return format_option(o, arg, err, errlen);
+	case OPT_COUNT_BY:
+	case OPT_TOP:
+	case OPT_OUTPUT:
+		return count_option(o, c, arg, err, errlen);
 	case OPT_PID:
 	case OPT_COMMAND:
 	case OPT_USER:
@@ -479,8 +535,11 @@ static void finish_selection(struct options *o, const struct selection *sel)
 				o->protos |= PROTO_BIT(p);
 	}
 	o->families = want_fams;
-	/* A summary counts every socket unless -l narrows it, as ss -s does. */
-	bool all = sel->all || (o->summary && !sel->listening);
+	/*
+	 * A summary counts every socket unless -l narrows it, as ss -s does;
+	 * so do the metrics formats, since a fleet wants its listeners too.
+	 */
+	bool all = sel->all || ((o->summary || o->metrics) && !sel->listening);
 	o->states = all ? STATES_ALL : sel->listening ? STATES_LISTENING : STATES_DEFAULT;
 }
 
@@ -518,6 +577,10 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	if (o->all_netns && (o->record || o->replay))
 		return fail(err, errlen, "--%s and --%s cannot be used together",
 			    o->record ? "record" : "replay", o->nnetns_patterns ? "netns" : "all-netns");
+	if (o->top && !o->ncount_keys && !o->metrics)
+		return fail(err, errlen, "--top needs --count-by or a metrics --format");
+	if (o->summary && o->ncount_keys && !o->metrics)
+		return fail(err, errlen, "-s and --count-by cannot be combined");
 
 	/* The FILTER words, copied as pointers: argv outlives the options. */
 	int n = argc - optind;

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "count.h"
 #include "gather.h"
+#include "metrics.h"
 #include "render.h"
 
 /* Everything the command line says, built once in main. */
@@ -26,6 +28,17 @@ struct options {
 	const char *record;          /* --record FILE, or NULL */
 	const char *replay;          /* --replay FILE, or NULL */
 	struct render_opts render;
+
+	/*
+	 * Counting and metrics. --format prometheus|openmetrics sets metrics
+	 * (render.format then says nothing); --count-by fills count_keys.
+	 */
+	bool metrics;                /* a metrics format was asked for */
+	enum metrics_format metrics_format;
+	enum count_key count_keys[COUNT_MAX_KEYS]; /* --count-by */
+	size_t ncount_keys;          /* 0: no --count-by */
+	size_t top;                  /* --top N, 0 when not given */
+	const char *output;          /* --output FILE (in argv), or NULL */
 
 	/*
 	 * The convenience and process filters, as typed values: each list

@@ -18,6 +18,86 @@ void summary_add(struct summary *sum, const struct sock *s)
 	sum->count[s->proto][s->family == AF_INET6 ? 1 : 0][s->state]++;
 }
 
+const enum count_key summary_keys[SUMMARY_NKEYS] = {COUNT_PROTO, COUNT_FAMILY, COUNT_STATE};
+
+static bool cell_is(const struct count_cell *cell, const char *name)
+{
+	return name && strlen(name) == cell->len && memcmp(cell->text, name, cell->len) == 0;
+}
+
+/*
+ * The record values behind a row's cells, which are the names the
+ * engine took from sock.h: -1 for a name no record gives (an "unknown"
+ * protocol or state, which summary_add leaves out too).
+ */
+static int proto_of(const struct count_cell *cell)
+{
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if (cell_is(cell, proto_name((enum proto)p)))
+			return p;
+	return -1;
+}
+
+static int state_of(const struct count_cell *cell)
+{
+	if (cell_is(cell, "UNCONN"))
+		return SS_CLOSE;
+	for (int st = 0; st < SS_MAX; st++)
+		if (cell_is(cell, state_name((unsigned)st)))
+			return st;
+	return -1;
+}
+
+/* Adds row i of c to sum, its proto, family and state the keys from k on. */
+static void summary_row(struct summary *sum, const struct count *c, size_t i, size_t k)
+{
+	struct count_cell cell;
+	count_cell(c, i, k, &cell);
+	int p = cell.kind == COUNT_CELL_VALUE ? proto_of(&cell) : -1;
+	count_cell(c, i, k + 1, &cell);
+	int fam = cell_is(&cell, "inet6") ? 1 : 0;
+	count_cell(c, i, k + 2, &cell);
+	int st = cell.kind == COUNT_CELL_VALUE ? state_of(&cell) : -1;
+	if (p >= 0 && st >= 0)
+		sum->count[p][fam][st] += count_row_n(c, i);
+}
+
+int summary_from_count(struct summary *sum, const struct count *c)
+{
+	size_t nkeys;
+	const enum count_key *keys = count_keys(c, &nkeys);
+	if (nkeys != SUMMARY_NKEYS || memcmp(keys, summary_keys, sizeof(summary_keys)) != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < count_rows(c); i++)
+		summary_row(sum, c, i, 0);
+	return 0;
+}
+
+const enum count_key summary_netns_keys[SUMMARY_NKEYS + 1] = {COUNT_NETNS, COUNT_PROTO,
+							      COUNT_FAMILY, COUNT_STATE};
+
+int summary_from_count_netns(struct summary *sums, const char *const *names, size_t n,
+			     const struct count *c)
+{
+	size_t nkeys;
+	const enum count_key *keys = count_keys(c, &nkeys);
+	if (nkeys != SUMMARY_NKEYS + 1 ||
+	    memcmp(keys, summary_netns_keys, sizeof(summary_netns_keys)) != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < count_rows(c); i++) {
+		struct count_cell cell;
+		count_cell(c, i, 0, &cell);
+		/* Namespaces are few: a linear search finds the row's. */
+		for (size_t j = 0; j < n; j++) {
+			if (cell_is(&cell, names[j])) {
+				summary_row(&sums[j], c, i, 1);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Summary state slots: the kernel states, then UNCONN for datagram CLOSE. */
 enum { SLOT_UNCONN = SS_MAX, SLOTS };
 

@@ -371,6 +371,52 @@ static void test_usage_errors(void **state)
 	expect_error("--state", (const char *[]){"--state", "estab", NULL});
 }
 
+/* --count-by, --top, --output and the metrics formats. */
+static void test_counting(void **state)
+{
+	(void)state;
+	struct options o;
+	PARSE_OK(&o, "-ta", "--count-by", "direction,port", "--top=5", "--output", "/tmp/x");
+	assert_int_equal(o.ncount_keys, 2);
+	assert_int_equal(o.count_keys[0], COUNT_DIRECTION);
+	assert_int_equal(o.count_keys[1], COUNT_PORT);
+	assert_int_equal(o.top, 5);
+	assert_string_equal(o.output, "/tmp/x");
+	assert_false(o.metrics);
+	options_finish(&o);
+
+	/* The metrics formats count every socket unless told otherwise. */
+	PARSE_OK(&o, "--format", "openmetrics");
+	assert_true(o.metrics);
+	assert_int_equal(o.metrics_format, METRICS_OPENMETRICS);
+	assert_int_equal(o.states, STATES_ALL);
+	options_finish(&o);
+	PARSE_OK(&o, "-l", "--format=prometheus");
+	assert_int_equal(o.metrics_format, METRICS_PROMETHEUS);
+	assert_int_equal(o.states, STATES_LISTENING);
+	options_finish(&o);
+	/* The last format wins, -j among them. */
+	PARSE_OK(&o, "--format=prometheus", "-j");
+	assert_false(o.metrics);
+	assert_int_equal(o.render.format, FORMAT_JSON);
+	options_finish(&o);
+	PARSE_OK(&o, "--format=prometheus", "--top", "3");
+	assert_int_equal(o.top, 3);
+	options_finish(&o);
+
+	expect_message("bad --count-by key 'foo'", (const char *[]){"--count-by", "proto,foo", NULL});
+	expect_message("bad --count-by key 'proto'", (const char *[]){"--count-by=proto,proto", NULL});
+	expect_message("bad --count-by key ''", (const char *[]){"--count-by=", NULL});
+	expect_message("bad --top value '0'", (const char *[]){"--count-by=state", "--top=0", NULL});
+	expect_message("bad --top value '-1'", (const char *[]){"--count-by=state", "--top=-1", NULL});
+	expect_message("--top needs --count-by or a metrics --format", (const char *[]){"--top=2", NULL});
+	expect_message("-s and --count-by cannot be combined",
+		       (const char *[]){"-s", "--count-by=state", NULL});
+	expect_message("bad --output value '': an empty file name", (const char *[]){"--output=", NULL});
+	expect_message("unknown format 'prom' (use table, json, ndjson, prometheus or openmetrics)",
+		       (const char *[]){"--format=prom", NULL});
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_options_filter),
 		cmocka_unit_test(test_usage_messages),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_counting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,7 +59,12 @@ kinds=(host docker: podman: containerd: crio: pod: lxc: nspawn: netns:)
 
 checks() {
 	exactly 'sockstat --fo' --format=
-	exactly 'sockstat --format ' table json ndjson
+	exactly 'sockstat --format ' table json ndjson prometheus openmetrics
+	exactly 'sockstat --format pr' prometheus
+	exactly 'sockstat --count-by ' proto family state local-addr local-port peer-addr \
+		peer-port peer-net direction port process user netns cgroup
+	exactly 'sockstat --count-by state,pe' state,peer-addr state,peer-port state,peer-net
+	exactly 'sockstat --count-by=proc' --count-by=process
 	exactly 'sockstat --format nd' ndjson
 	exactly 'sockstat --source ' auto netlink proc
 	exactly 'sockstat -f ' inet inet6 unix packet netlink

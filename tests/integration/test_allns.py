@@ -233,6 +233,14 @@ def check_summary(ck, w):
         want = len(ss_keys(ns["pid"], "-t"))
         ck.eq(got.get(ns["label"], {}).get("tcp", {}).get("total"), want,
               "%s: the tcp total ss counts" % ns["label"])
+    r = netns.sockstat("--netns", a["label"], "--netns", d["label"], "--count-by", "netns",
+                       "-ta", "-H")
+    got = dict(l.split() for l in r.text.split("\n") if l)
+    ck.eq(got, {ns["label"]: str(len(ss_keys(ns["pid"], "-t"))) for ns in (a, d)},
+          "--count-by netns: the tcp sockets ss counts in each", err=r.errtext)
+    r = netns.sockstat("--netns", a["label"], "--format", "prometheus", "-ta")
+    ck.ok('netns="%s"' % a["label"] in r.text and "netns=" in r.text,
+          "the metrics carry the netns label", got=r.text[:500])
     r = netns.sockstat("--netns", a["label"], "-s", "-t")
     lines = r.text.split("\n")
     ck.ok(lines[0].startswith("Netns ") and lines[1].startswith(a["label"] + " "),
