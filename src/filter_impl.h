@@ -47,6 +47,18 @@ enum fnode_kind {
 	 * which the kernel can compare (INET_DIAG_BC_CGROUP_COND).
 	 */
 	FN_CGROUP,
+	/*
+	 * The device the socket is bound to (s->ifindex, the kernel's
+	 * idiag_if) is value; 0 is no device.
+	 */
+	FN_DEV,
+	/* The socket's mark (s->mark) and mask equal value. */
+	FN_MARK,
+	/*
+	 * The local port is one the kernel chose (see filter.c's auto_match;
+	 * the kernel's own test reads its bind lock instead).
+	 */
+	FN_AUTO,
 };
 
 enum fport_op { FOP_LT, FOP_LE, FOP_GT, FOP_GE };
@@ -65,8 +77,16 @@ struct fnode {
 	int32_t port;        /* FN_HOST: -1 for any; FN_PORT: the bound */
 	/* FN_PORT */
 	uint8_t op;          /* enum fport_op */
-	/* FN_PID, FN_UID */
+	/* FN_PID, FN_UID, FN_DEV, FN_MARK */
 	uint32_t value;
+	/* FN_MARK */
+	uint32_t mask;
+	/*
+	 * FN_AUTO: port and value hold the lowest and highest port the
+	 * kernel picks (0 to 65535 until filter_set_local_ports); the next
+	 * FN_AUTO node of the filter.
+	 */
+	struct fnode *next_auto;
 	/* FN_UNIX: fnmatch pattern, abstract names spelled with a leading '@'; FN_COMM: the name */
 	const char *pattern;
 	/* FN_CGROUP: the literal pattern's cgroup id, 0 when unknown or a glob */
@@ -87,6 +107,11 @@ struct filter {
 	bool needs_owners;    /* some node looks at the holders */
 	bool needs_argv0;     /* some FN_COMM name is longer than the kernel's comm */
 	bool needs_cgroup;    /* some node looks at the cgroup path */
+	/*
+	 * Every FN_AUTO node, chained through next_auto, for
+	 * filter_set_local_ports.
+	 */
+	struct fnode *autos;
 };
 
 /* The longest command name the kernel keeps (TASK_COMM_LEN less the NUL). */

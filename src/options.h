@@ -25,6 +25,8 @@ struct options {
 	bool all_netns;              /* --all-netns, or implied by --netns */
 	const char **netns_patterns; /* --netns, or-ed; the array owned, the words in argv */
 	size_t nnetns_patterns;
+	bool kill;                   /* -K: close what is selected */
+	bool dry_run;                /* --dry-run: with -K, close nothing */
 	const char *record;          /* --record FILE, or NULL */
 	const char *replay;          /* --replay FILE, or NULL */
 	struct render_opts render;

@@ -320,6 +320,8 @@ static void test_usage_messages(void **state)
 		       (const char *[]){"--netns", "x", "-N", "blue", NULL});
 	expect_message("--replay and --all-netns cannot be used together",
 		       (const char *[]){"--all-netns", "--replay", "f", NULL});
+	expect_message("-K (--kill) and --netns cannot be used together",
+		       (const char *[]){"--netns", "x", "-K", "--port", "22", NULL});
 	expect_message("ambiguous option '--n' (could be --net, --netlink, --netns, --no-header, "
 		       "--no-processes, --numeric)", (const char *[]){"--n", NULL});
 	expect_message("ambiguous option '--no' (could be --no-header, --no-processes)",
