@@ -22,6 +22,9 @@ struct options {
 	bool version;                /* -V */
 	enum gather_source source;   /* --source */
 	const char *netns;           /* -N, or NULL */
+	bool all_netns;              /* --all-netns, or implied by --netns */
+	const char **netns_patterns; /* --netns, or-ed; the array owned, the words in argv */
+	size_t nnetns_patterns;
 	bool kill;                   /* -K: close what is selected */
 	bool dry_run;                /* --dry-run: with -K, close nothing */
 	const char *record;          /* --record FILE, or NULL */
