@@ -307,11 +307,18 @@ static int one_frame(struct watch *w, watch_frame_fn frame, void *arg, FILE *msg
 		if (w->o.tty) {
 			uint64_t came, went;
 			decorate(w, text ? text : "", len, &came, &went);
-			snprintf(w->status, sizeof(w->status),
-				 "sockstat --watch: every %llu.%01llus  %s  %zu sockets  +%llu -%llu  (q quits)",
-				 (unsigned long long)(w->o.interval_ms / 1000),
-				 (unsigned long long)(w->o.interval_ms % 1000 / 100), when, w->nkeys,
-				 (unsigned long long)came, (unsigned long long)went);
+			unsigned long long sec = w->o.interval_ms / 1000;
+			unsigned long long tenth = w->o.interval_ms % 1000 / 100;
+			/* Counts (-s, --count-by) have groups, not rows to count or mark. */
+			if (w->o.marks)
+				snprintf(w->status, sizeof(w->status),
+					 "sockstat --watch: every %llu.%01llus  %s  %zu sockets  +%llu -%llu  "
+					 "(q quits)", sec, tenth, when, w->nkeys,
+					 (unsigned long long)came, (unsigned long long)went);
+			else
+				snprintf(w->status, sizeof(w->status),
+					 "sockstat --watch: every %llu.%01llus  %s  (q quits)", sec, tenth,
+					 when);
 			redraw(w);
 		} else {
 			fprintf(w->o.out, "# %s\n", when);
