@@ -168,6 +168,9 @@ static int query_status(const struct query_error *e)
 	case QUERY_SCAN:
 		say("cannot scan /proc for processes: %s", strerror(-e->err));
 		break;
+	case QUERY_OWNERS_BPF:
+		say("cannot read owners through BPF: %s", e->why);
+		break;
 	case QUERY_NETLINK:
 		say("%s: the kernel's sock_diag cannot list these sockets (%s); "
 		    "--source auto falls back to /proc/net",
@@ -201,6 +204,7 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 		.want_info = o->render.info && !o->summary,
 		.want_mem = o->render.memory && !o->summary,
 		.owners = o->render.processes && !o->summary,
+		.owners_via = o->owners_via,
 		.filter = filter,
 		.proc_root = "/proc",
 	};

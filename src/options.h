@@ -19,6 +19,7 @@ struct options {
 	bool help;                   /* -h */
 	bool version;                /* -V */
 	enum gather_source source;   /* --source */
+	const char *owners_via;      /* --owners: "bpf", "proc", or NULL for auto (argv) */
 	const char *netns;           /* -N, or NULL */
 	struct render_opts render;
 

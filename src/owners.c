@@ -1,6 +1,7 @@
 #include "owners.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +28,11 @@ struct owner_map {
 
 /*
  * The backends in the order "auto" tries them: the first whose start
- * does not answer -EOPNOTSUPP scans.
+ * does not answer -EOPNOTSUPP scans, and one whose finish answers it
+ * (it found out late that it cannot run) hands over to the next.
  */
 static const struct owners_backend *const backends[] = {
+	&owners_bpf_backend,
 	&owners_proc_backend,
 };
 enum { NBACKENDS = sizeof(backends) / sizeof(backends[0]) };
@@ -42,6 +45,7 @@ struct owners {
 	const struct owners_backend *used;  /* the last scan's, or NULL */
 	void *state;                        /* a started scan's, or NULL */
 	bool denied;
+	char why[OWNERS_WHY];               /* see owners_why; "" when none */
 };
 
 enum { FIRST_CAP = 1024 };
@@ -112,9 +116,16 @@ static bool before(const struct owner *a, const struct owner *b)
  * only serves one that cannot (a BPF iterator visits tasks in its own
  * order).
  */
+static bool same(const struct owner *a, const struct owner *b)
+{
+	return a->pid == b->pid && a->fd == b->fd;
+}
+
 static void link_sorted(struct slot *s, struct owner *w)
 {
 	w->next = NULL;
+	if (same(w, s->tail))
+		return;
 	if (!before(w, s->tail)) {
 		s->tail->next = w;
 		s->tail = w;
@@ -128,6 +139,8 @@ static void link_sorted(struct slot *s, struct owner *w)
 	struct owner *p = s->head;
 	while (p->next && !before(w, p->next))
 		p = (struct owner *)p->next;
+	if (same(w, p))
+		return;
 	w->next = p->next;
 	p->next = w;
 }
@@ -169,6 +182,16 @@ struct arena *owners_arena(struct owners *o, int i)
 void owners_note_denied(struct owners *o)
 {
 	o->denied = true;
+}
+
+void owners_note_why(struct owners *o, const char *why)
+{
+	snprintf(o->why, sizeof(o->why), "%s", why);
+}
+
+const char *owners_why(const struct owners *o)
+{
+	return o && o->why[0] ? o->why : NULL;
 }
 
 bool owners_denied(const struct owners *o)
@@ -213,6 +236,7 @@ static int start(struct owners *o, const char *proc_root, bool inline_first)
 	o->opts.inline_first = inline_first;
 	o->denied = false;
 	o->used = NULL;
+	o->why[0] = '\0';
 	if (o->want) {
 		int ret = o->want->start(o, &o->opts, &o->state);
 		if (ret == 0)
@@ -235,13 +259,39 @@ int owners_scan_start(struct owners *o, const char *proc_root)
 	return start(o, proc_root, false);
 }
 
+/*
+ * Under "auto", the backends after the one whose finish found it cannot
+ * run, each scanning at once (the dump it would have overlapped is over).
+ */
+static int fall_back(struct owners *o)
+{
+	size_t i = 0;
+	while (i < NBACKENDS && backends[i] != o->used)
+		i++;
+	int ret = -EOPNOTSUPP;
+	for (i++; i < NBACKENDS && ret == -EOPNOTSUPP; i++) {
+		o->used = backends[i];
+		o->opts.inline_first = true;
+		ret = backends[i]->start(o, &o->opts, &o->state);
+		if (ret == 0) {
+			void *state = o->state;
+			o->state = NULL;
+			ret = backends[i]->finish(o, state);
+		}
+	}
+	return ret;
+}
+
 int owners_scan_finish(struct owners *o)
 {
 	if (!o->used || !o->state)
 		return -EINVAL;
 	void *state = o->state;
 	o->state = NULL;
-	return o->used->finish(o, state);
+	int ret = o->used->finish(o, state);
+	if (ret == -EOPNOTSUPP && !o->want)
+		ret = fall_back(o);
+	return ret;
 }
 
 int owners_scan(struct owners *o, const char *proc_root)
