@@ -15,7 +15,7 @@ _sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
 
 _sockstat_long='--tcp --udp --raw --unix --packet --ipv4 --ipv6 --family=
 	--all --listening --net= --source= --numeric --resolve --processes
-	--no-processes --extended --info --memory --timers --summary
+	--no-processes --owners= --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
 	--state= --help --version'
 
@@ -66,6 +66,9 @@ _sockstat_value()
 	--source)
 		_sockstat_add "$cur" 'auto netlink proc'
 		;;
+	--owners)
+		_sockstat_add "$cur" 'auto bpf proc'
+		;;
 	--format)
 		_sockstat_add "$cur" 'table json ndjson'
 		;;
@@ -115,7 +118,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+		--family|--net|--source|--owners|--format|--state|--user|--pid|--command|--port)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -183,7 +186,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--source|--format|--state|--user|--pid|--command|--port)
+	--family|--net|--source|--owners|--format|--state|--user|--pid|--command|--port)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;
