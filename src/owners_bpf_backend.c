@@ -11,6 +11,8 @@
  */
 #include "owners_backend.h"
 
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -23,6 +25,14 @@
 
 #include "arena.h"
 #include "owners_bpf.h"
+
+/* Linux 5.8 split these out of CAP_SYS_ADMIN; older headers lack them. */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
 
 /*
  * libbpf's load runs on the scan thread and keeps some path and log
@@ -76,8 +86,7 @@ static bool privileged(void)
 	struct __user_cap_data_struct d[2] = {{0}};
 	if (syscall(SYS_capget, &h, d) != 0)
 		return geteuid() == 0;
-	/* CAP_BPF (39) and CAP_PERFMON (38) are newer than some headers. */
-	return has_cap(d, 21) || (has_cap(d, 39) && has_cap(d, 38));
+	return has_cap(d, CAP_SYS_ADMIN) || (has_cap(d, CAP_BPF) && has_cap(d, CAP_PERFMON));
 }
 
 /*
@@ -214,6 +223,11 @@ static void free_state(struct bpf_state *st)
 
 static int bpf_start(struct owners *o, const struct owners_scan_opts *opts, void **state)
 {
+#ifndef HAVE_BPF
+	(void)opts;
+	(void)state;
+	return decline(o, "this sockstat was built without BPF support");
+#endif
 	if (strcmp(opts->proc_root, "/proc") != 0)
 		return decline(o, "it reads the live system, not a copy of /proc");
 	if (!privileged())
