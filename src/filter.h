@@ -10,7 +10,7 @@
 struct names;
 
 /*
- * The ss filter language (see CONTRACT.md "Filters" and sockstat(8)):
+ * The ss filter language (see sockstat(8), FILTERS):
  * parsed once into a tree, evaluated in user space over struct sock, and
  * partly pushed down to the kernel (states; port and address predicates as
  * inet_diag bytecode). Parsing is pure: words in, tree or error out.

@@ -7,24 +7,7 @@
 
 #include "arena.h"
 #include "owners_backend.h"
-
-/*
- * The map from inode to its chain of holders: open addressing with linear
- * probing, at most half full, so a lookup touches one or two slots even
- * with hundreds of thousands of sockets. Inode 0 marks an empty slot; no
- * socket has inode 0.
- */
-struct slot {
-	uint64_t inode;
-	struct owner *head;
-	struct owner *tail; /* so appending in pid order is O(1) */
-};
-
-struct owner_map {
-	struct slot *slots;
-	size_t cap; /* a power of two, or 0 before the first insert */
-	size_t count;
-};
+#include "util.h"
 
 /*
  * The backends in the order "auto" tries them: the first whose start
@@ -38,7 +21,7 @@ static const struct owners_backend *const backends[] = {
 enum { NBACKENDS = sizeof(backends) / sizeof(backends[0]) };
 
 struct owners {
-	struct owner_map map;
+	struct u64map map;                  /* inode -> head of its chain */
 	struct arena arenas[OWNERS_ARENAS];
 	struct owners_scan_opts opts;
 	const struct owners_backend *want;  /* NULL: auto */
@@ -47,8 +30,6 @@ struct owners {
 	bool denied;
 	char why[OWNERS_WHY];               /* see owners_why; "" when none */
 };
-
-enum { FIRST_CAP = 1024 };
 
 int owners_create(struct owners **out)
 {
@@ -68,41 +49,10 @@ void owners_destroy(struct owners *o)
 	/* A scan still running writes into the arenas: wait for it first. */
 	if (o->state)
 		owners_scan_finish(o);
-	free(o->map.slots);
+	u64map_finish(&o->map);
 	for (int i = 0; i < OWNERS_ARENAS; i++)
 		arena_finish(&o->arenas[i]);
 	free(o);
-}
-
-static size_t hash(uint64_t inode, size_t cap)
-{
-	/* Fibonacci hashing spreads the dense inode numbers over the table. */
-	return (size_t)((inode * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-}
-
-static struct slot *probe(struct slot *slots, size_t cap, uint64_t inode)
-{
-	size_t i = hash(inode, cap);
-	while (slots[i].inode != 0 && slots[i].inode != inode)
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-static int grow(struct owner_map *m)
-{
-	size_t ncap = m->cap ? m->cap * 2 : FIRST_CAP;
-	if (ncap > SIZE_MAX / sizeof(struct slot))
-		return -ENOMEM;
-	struct slot *ns = calloc(ncap, sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].inode)
-			*probe(ns, ncap, m->slots[i].inode) = m->slots[i];
-	free(m->slots);
-	m->slots = ns;
-	m->cap = ncap;
-	return 0;
 }
 
 static bool before(const struct owner *a, const struct owner *b)
@@ -111,35 +61,22 @@ static bool before(const struct owner *a, const struct owner *b)
 }
 
 /*
- * Links w into the chain of s in (pid, fd) order. Backends add in that
- * order, so the common case appends at the tail; the walk from the head
- * only serves one that cannot (a BPF iterator visits tasks in its own
- * order).
+ * Links w into the chain at *head in (pid, fd) order. Backends add in
+ * that order, so the walk ends at the tail; a socket has a few holders
+ * (a prefork server's listener a few hundred), so the walk is short.
+ * An exact repeat of a holder already there is left out.
  */
-static bool same(const struct owner *a, const struct owner *b)
+static void link_sorted(struct owner **head, struct owner *w)
 {
-	return a->pid == b->pid && a->fd == b->fd;
-}
-
-static void link_sorted(struct slot *s, struct owner *w)
-{
-	w->next = NULL;
-	if (same(w, s->tail))
-		return;
-	if (!before(w, s->tail)) {
-		s->tail->next = w;
-		s->tail = w;
+	if (before(w, *head)) {
+		w->next = *head;
+		*head = w;
 		return;
 	}
-	if (before(w, s->head)) {
-		w->next = s->head;
-		s->head = w;
-		return;
-	}
-	struct owner *p = s->head;
+	struct owner *p = *head;
 	while (p->next && !before(w, p->next))
 		p = (struct owner *)p->next;
-	if (same(w, p))
+	if (p->pid == w->pid && p->fd == w->fd)
 		return;
 	w->next = p->next;
 	p->next = w;
@@ -147,31 +84,29 @@ static void link_sorted(struct slot *s, struct owner *w)
 
 int owners_add(struct owners *o, uint64_t inode, struct owner *w)
 {
-	struct owner_map *m = &o->map;
 	if (inode == 0)
 		return -EINVAL;
-	if ((m->count + 1) * 2 > m->cap) {
-		int ret = grow(m);
-		if (ret < 0)
-			return ret;
+	void **slot;
+	bool fresh;
+	int ret = u64map_insert(&o->map, inode, &slot, &fresh);
+	if (ret < 0)
+		return ret;
+	w->next = NULL;
+	struct owner *head = w;
+	if (!fresh) {
+		head = *slot;
+		link_sorted(&head, w);
 	}
-	struct slot *s = probe(m->slots, m->cap, inode);
-	if (s->inode == 0) {
-		w->next = NULL;
-		s->inode = inode;
-		s->head = s->tail = w;
-		m->count++;
-	} else {
-		link_sorted(s, w);
-	}
+	*slot = head;
 	return 0;
 }
 
 const struct owner *owners_lookup(const struct owners *o, uint64_t inode)
 {
-	if (!o || o->map.cap == 0 || inode == 0)
+	if (!o || inode == 0)
 		return NULL;
-	return probe(o->map.slots, o->map.cap, inode)->head;
+	void **slot = u64map_get(&o->map, inode);
+	return slot ? *slot : NULL;
 }
 
 struct arena *owners_arena(struct owners *o, int i)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "util.h"
 
 /*
  * A cursor over one line. Every helper advances it only on success and
@@ -314,32 +315,15 @@ int procnet_parse_packet(const char *line, size_t len, enum proto proto, struct 
 	return 0;
 }
 
-/* Reads a whole file into b; /proc files report no size, so grow as needed. */
+/*
+ * The most a /proc/net file may hold: far above a million sockets' lines,
+ * low enough that a broken file cannot take all memory.
+ */
+static const size_t PROC_FILE_MAX = (size_t)1 << 31;
+
 static int slurp(int dirfd, const char *name, struct buf *b)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int ret = 0;
-	for (;;) {
-		if (!buf_reserve(b, 64 * 1024)) {
-			ret = -ENOMEM;
-			break;
-		}
-		ssize_t n = read(fd, b->p + b->len, b->cap - b->len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-		b->p[b->len] = '\0';
-	}
-	close(fd);
-	return ret;
+	return util_read_file(dirfd, name, PROC_FILE_MAX, b);
 }
 
 /* The file being read: which protocol and family its lines are. */

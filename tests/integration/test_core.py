@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue "core": sockstat lists exactly the sockets of a known population,
+"""sockstat lists exactly the sockets of a known population,
 with the contract's Proto, State, queues, addresses and owners, agrees
 with itself across sources and with ss, and keeps its exit codes."""
 
