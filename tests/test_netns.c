@@ -538,10 +538,16 @@ static void test_scan_live(void **state)
  * others' processes, the names under /run/netns are still listed, and
  * entering one is refused. Returns a bit per broken promise, 0 if none.
  */
+/* The child's exit status when nobody may not even reach /proc. */
+enum { NOBODY_CANNOT = 77 };
+
 static int scan_unprivileged(const struct live *s, uint64_t dev, uint64_t ino)
 {
 	if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
 		return 1;
+	/* A chroot whose root only root may enter leaves nobody nothing to read. */
+	if (access("/proc", R_OK | X_OK) != 0)
+		return NOBODY_CANNOT;
 	struct netns_list l;
 	netns_list_init(&l);
 	int bad = 0;
@@ -599,6 +605,10 @@ static void test_ip_netns(void **state)
 	int status = -1;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == NOBODY_CANNOT) {
+		print_message("skipped the unprivileged half: nobody cannot reach /proc here\n");
+		return;
+	}
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
