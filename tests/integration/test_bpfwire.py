@@ -180,6 +180,10 @@ print(json.dumps(out))
 
 def check_pidns(ck):
     ck.begin("inside a child PID namespace")
+    # A chroot whose root is no mount point cannot make its mounts private.
+    if netns.run(["unshare", "--pid", "--fork", "--mount-proc", "true"]).rc != 0:
+        print("NOTE: unshare --mount-proc cannot run here; the PID namespace check is skipped")
+        return
     r = netns.run(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", INNER,
                    netns.SOCKSTAT])
     if not ck.eq(r.rc, 0, "the inner script ran", cmd=r):
@@ -216,8 +220,20 @@ def as_nobody(*args):
                       "--clear-groups", netns.SOCKSTAT] + list(args))
 
 
+def nobody_can_run():
+    """Whether nobody may run the binary and read /proc here (a chroot
+    whose root only root may enter leaves nobody neither)."""
+    return netns.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                      "--clear-groups", "sh", "-c", 'test -x "$1" && test -r /proc/self/stat',
+                      "_", netns.SOCKSTAT]).rc == 0
+
+
 def check_fallbacks(ck, built):
     ck.begin("fallbacks and what is loaded")
+    if not nobody_can_run():
+        print("NOTE: nobody cannot run sockstat or read /proc here; the nobody checks are skipped")
+        check_traced(ck, built, False)
+        return
     r = as_nobody("--owners=bpf", "-tan")
     lines = r.errtext.splitlines()
     ck.ok(r.rc == 1 and len(lines) == 1 and
@@ -229,17 +245,23 @@ def check_fallbacks(ck, built):
     r = as_nobody("--owners=auto", "-tan")
     ck.eq((r.rc, r.err), (0, b""), "nobody, --owners=auto: exit 0, nothing on stderr", cmd=r)
     ck.ok(r.text.startswith("Proto"), "nobody, --owners=auto: the listing", out=r.text)
+    check_traced(ck, built, True)
+
+
+def check_traced(ck, built, nobody):
+    """The bpf() calls each choice makes, seen through strace."""
     if not os.access("/usr/bin/strace", os.X_OK):
         print("NOTE: strace is missing; the bpf() call checks are skipped")
         return
     r, trace = strace_bpf("--owners=proc", "-tan")
     ck.eq(r.rc, 0, "--owners=proc under strace: exit 0", cmd=r)
     ck.ok("bpf(" not in trace, "--owners=proc makes no bpf() call", trace=trace)
-    r = netns.run(["strace", "-f", "-qq", "-e", "trace=bpf", "-o", "/dev/stderr",
-                   "setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
-                   netns.SOCKSTAT, "-tan"], env=traced_env())
-    ck.ok(r.rc == 0 and "bpf(" not in r.errtext,
-          "nobody, auto: no bpf() call is even tried", cmd=r)
+    if nobody:
+        r = netns.run(["strace", "-f", "-qq", "-e", "trace=bpf", "-o", "/dev/stderr",
+                       "setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                       "--clear-groups", netns.SOCKSTAT, "-tan"], env=traced_env())
+        ck.ok(r.rc == 0 and "bpf(" not in r.errtext,
+              "nobody, auto: no bpf() call is even tried", cmd=r)
     if built:
         r, trace = strace_bpf("--owners=bpf", "-tan")
         ck.eq(r.rc, 0, "--owners=bpf under strace: exit 0", cmd=r)
