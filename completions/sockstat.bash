@@ -13,17 +13,20 @@ _sockstat_states='established syn-sent syn-recv fin-wait-1 fin-wait-2
 _sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
 	TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING UNCONN'
 
-_sockstat_long='--tcp --udp --raw --unix --packet --ipv4 --ipv6 --family=
-	--all --listening --net= --source= --numeric --resolve --processes
+_sockstat_long='--tcp --udp --raw --unix --packet --mptcp --netlink --ipv4 --ipv6 --family=
+	--all --listening --net= --source= --record= --replay= --numeric --resolve --processes
 	--no-processes --owners= --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
-	--state= --help --version'
+	--state= --count-by= --top= --output= --help --version'
 
-_sockstat_short='-t -u -w -x -0 -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
+_sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
 	-s -H -j -h -V'
 
 # The words a FILTER expression may start with; after an expression, the
 # operators may follow too, and after an operator, a 'not'.
+# The --count-by keys.
+_sockstat_count_keys='proto family state local-addr local-port peer-addr peer-port peer-net direction port process user netns cgroup'
+
 _sockstat_predicates='state exclude sport dport src dst'
 
 # Adds the words of $2 that start with $1 to COMPREPLY, each prefixed by $3.
@@ -48,7 +51,7 @@ _sockstat_value()
 			head=${cur%,*},
 			last=${cur##*,}
 		fi
-		_sockstat_add "$last" 'inet inet6 unix packet' "$head"
+		_sockstat_add "$last" 'inet inet6 unix packet netlink' "$head"
 		;;
 	-N|--net)
 		if [[ $cur == */* ]]; then
@@ -69,8 +72,28 @@ _sockstat_value()
 	--owners)
 		_sockstat_add "$cur" 'auto bpf proc'
 		;;
+	--record|--replay)
+		local IFS=$'\n'
+		COMPREPLY+=($(compgen -f -- "$cur"))
+		;;
 	--format)
-		_sockstat_add "$cur" 'table json ndjson'
+		_sockstat_add "$cur" 'table json ndjson prometheus openmetrics'
+		;;
+	--count-by)
+		# A comma list of keys: complete its last item, keep what precedes it.
+		local khead='' klast=$cur
+		if [[ $cur == *,* ]]; then
+			khead=${cur%,*},
+			klast=${cur##*,}
+		fi
+		_sockstat_add "$klast" "$_sockstat_count_keys" "$khead"
+		;;
+	--output)
+		local IFS=$'\n'
+		COMPREPLY+=($(compgen -f -- "$cur"))
+		;;
+	--top)
+		# A number: nothing to offer.
 		;;
 	--state)
 		_sockstat_add "$cur" "$_sockstat_states $_sockstat_netstat_states"
@@ -118,7 +141,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--source|--owners|--format|--state|--user|--pid|--command|--port)
+		--family|--net|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -186,7 +209,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--source|--owners|--format|--state|--user|--pid|--command|--port)
+	--family|--net|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;

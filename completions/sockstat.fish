@@ -16,7 +16,7 @@ end
 function __sockstat_families
     set -l tok (commandline -ct)
     set -l head (string replace -r '[^,]*$' '' -- $tok)
-    for f in inet inet6 unix packet
+    for f in inet inet6 unix packet netlink
         echo $head$f
     end
 end
@@ -33,7 +33,7 @@ function __sockstat_last_filter_word
             continue
         end
         switch $w
-            case --family --net --source --owners --format --state --user --pid --command --port
+            case --family --net --source --owners --record --replay --format --state --user --pid --command --port --count-by --top --output
                 set skip 1
             case '--*'
             case '-?*'
@@ -60,6 +60,15 @@ function __sockstat_filter_place
     end
 end
 
+# The --count-by keys, after what the comma list already holds.
+function __sockstat_count_keys
+    set -l cur (commandline -ct | string replace -r -- '^--count-by=' '')
+    set -l head (string match -r -- '^.*,' $cur)
+    for k in proto family state local-addr local-port peer-addr peer-port peer-net direction port process user netns cgroup
+        echo -- $head$k
+    end
+end
+
 # Is the word before the cursor "state" or "exclude" (a filter's state)?
 function __sockstat_after_state_word
     set -l words (commandline -opc)
@@ -69,9 +78,11 @@ end
 
 complete -c sockstat -s t -l tcp -d 'TCP sockets'
 complete -c sockstat -s u -l udp -d 'UDP sockets'
-complete -c sockstat -s w -l raw -d 'RAW sockets'
+complete -c sockstat -s w -l raw -d 'RAW and ping sockets'
 complete -c sockstat -s x -l unix -d 'UNIX domain sockets'
 complete -c sockstat -s 0 -l packet -d 'packet sockets'
+complete -c sockstat -s M -l mptcp -d 'MPTCP sockets'
+complete -c sockstat -l netlink -d 'netlink sockets'
 complete -c sockstat -s 4 -l ipv4 -d 'IPv4 sockets only'
 complete -c sockstat -s 6 -l ipv6 -d 'IPv6 sockets only'
 complete -c sockstat -s f -l family -x -a '(__sockstat_families)' -d 'address families'
@@ -79,6 +90,8 @@ complete -c sockstat -s a -l all -d 'listening and non-listening sockets'
 complete -c sockstat -s l -l listening -d 'listening and unconnected sockets only'
 complete -c sockstat -s N -l net -r -a '(__sockstat_netns)' -d 'look inside a network namespace'
 complete -c sockstat -l source -x -a 'auto netlink proc' -d 'where socket data comes from'
+complete -c sockstat -l record -r -F -d 'save the kernel replies of this run to FILE'
+complete -c sockstat -l replay -r -F -d 'list the sockets recorded in FILE instead'
 complete -c sockstat -s n -l numeric -d 'numeric ports, no service names'
 complete -c sockstat -s r -l resolve -d 'resolve host names'
 complete -c sockstat -s p -l processes -d 'show owning processes (the default)'
@@ -91,7 +104,10 @@ complete -c sockstat -s o -l timers -d 'timer information'
 complete -c sockstat -s s -l summary -d 'totals per protocol and state'
 complete -c sockstat -s H -l no-header -d 'no header line'
 complete -c sockstat -s j -l json -d 'JSON output'
-complete -c sockstat -l format -x -a 'table json ndjson' -d 'output format'
+complete -c sockstat -l format -x -a 'table json ndjson prometheus openmetrics' -d 'output format'
+complete -c sockstat -l count-by -x -a '(__sockstat_count_keys)' -d 'count sockets per KEYS'
+complete -c sockstat -l top -x -d 'keep the N largest counts'
+complete -c sockstat -l output -r -F -d 'write the output to FILE atomically'
 complete -c sockstat -l pid -x -a '(__fish_complete_pids)' -d 'sockets held by process PID'
 complete -c sockstat -l command -x -d 'sockets held by a process named NAME'
 complete -c sockstat -l user -x -a '(__fish_complete_users)' -d 'sockets of user USER'

@@ -733,7 +733,9 @@ static int cmp_group(const void *pa, const void *pb, void *arg)
 
 static int sort_top(struct count *c, size_t top)
 {
-	qsort_r(c->groups, c->ngroups, sizeof(*c->groups), cmp_group, c);
+	/* qsort_r may not be handed the NULL of an engine that counted nothing. */
+	if (c->ngroups)
+		qsort_r(c->groups, c->ngroups, sizeof(*c->groups), cmp_group, c);
 	c->shown = c->ngroups;
 	c->other = NULL;
 	if (top == 0 || c->ngroups <= top)

@@ -9,6 +9,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/netlink_diag.h>
 #include <linux/packet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
@@ -24,7 +25,10 @@ static size_t req_size(enum proto_diag kind)
 		return sizeof(struct unix_diag_req);
 	case PROTO_DIAG_PACKET:
 		return sizeof(struct packet_diag_req);
+	case PROTO_DIAG_NETLINK:
+		return sizeof(struct netlink_diag_req);
 	case PROTO_DIAG_INET:
+	case PROTO_DIAG_NONE:
 		break;
 	}
 	return sizeof(struct inet_diag_req_v2);
@@ -33,11 +37,11 @@ static size_t req_size(enum proto_diag kind)
 size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, uint32_t seq)
 {
 	const struct proto_desc *d = proto_get(r->proto);
-	if (!d)
+	if (!d || d->diag == PROTO_DIAG_NONE)
 		return 0;
 	bool inet = d->diag == PROTO_DIAG_INET;
 	size_t need = MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(req_size(d->diag));
-	if (inet && d->diag_raw)
+	if (inet && (d->diag_raw || d->diag_protocol > UINT8_MAX))
 		need += MNL_ATTR_HDRLEN + MNL_ALIGN(sizeof(uint32_t));
 	if (inet && r->bytecode) {
 		/* nla_len is 16 bits wide. */
@@ -75,10 +79,19 @@ size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, 
 		p->pdiag_show = PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO;
 		return nlh->nlmsg_len;
 	}
+	if (d->diag == PROTO_DIAG_NETLINK) {
+		struct netlink_diag_req *n = mnl_nlmsg_put_extra_header(nlh, sizeof(*n));
+		n->sdiag_family = AF_NETLINK;
+		n->sdiag_protocol = NDIAG_PROTO_ALL;
+		/* Recv-Q and Send-Q are the memory counters, as ss shows them. */
+		n->ndiag_show = NDIAG_SHOW_MEMINFO | NDIAG_SHOW_GROUPS;
+		return nlh->nlmsg_len;
+	}
 
 	struct inet_diag_req_v2 *q = mnl_nlmsg_put_extra_header(nlh, sizeof(*q));
 	q->sdiag_family = (uint8_t)r->family;
-	q->sdiag_protocol = d->diag_protocol;
+	/* A protocol beyond a byte travels in INET_DIAG_REQ_PROTOCOL below. */
+	q->sdiag_protocol = (uint8_t)d->diag_protocol;
 	q->idiag_states = r->states;
 	/*
 	 * Request sockets (SYN_RECV) live in their own state number in
@@ -99,9 +112,10 @@ size_t diag_build_request(void *buf, size_t size, const struct diag_request *r, 
 		 * for single lookups.
 		 */
 		struct inet_diag_req_raw *raw = (struct inet_diag_req_raw *)q;
-		raw->sdiag_raw_protocol = d->diag_protocol;
-		mnl_attr_put_u32(nlh, INET_DIAG_REQ_PROTOCOL, d->diag_protocol);
+		raw->sdiag_raw_protocol = (uint8_t)d->diag_protocol;
 	}
+	if (d->diag_raw || d->diag_protocol > UINT8_MAX)
+		mnl_attr_put_u32(nlh, INET_DIAG_REQ_PROTOCOL, d->diag_protocol);
 	if (r->bytecode)
 		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, r->bytecode_len, r->bytecode);
 	return nlh->nlmsg_len;
@@ -397,6 +411,53 @@ static int parse_packet(const unsigned char *p, size_t len, struct sock *s,
 	return r;
 }
 
+static int parse_netlink(const unsigned char *p, size_t len, struct sock *s,
+			 struct diag_scratch *sc)
+{
+	struct netlink_diag_msg m;
+	if (len < sizeof(m))
+		return -EINVAL;
+	memcpy(&m, p, sizeof(m));
+	if (m.ndiag_family != AF_NETLINK)
+		return -EINVAL;
+
+	s->family = AF_NETLINK;
+	s->type = m.ndiag_type;
+	s->state = SS_CLOSE;
+	s->inode = m.ndiag_ino;
+	s->cookie = cookie64(m.ndiag_cookie);
+	s->nl.protocol = m.ndiag_protocol;
+	s->nl.portid = m.ndiag_portid;
+	/* NETLINK_CONNECTED, the only state netlink_diag reports besides 0. */
+	s->nl.connected = m.ndiag_state == 1;
+	s->nl.dst_portid = m.ndiag_dst_portid;
+	s->nl.dst_group = m.ndiag_dst_group;
+
+	const unsigned char *ap = p + NLMSG_ALIGN(sizeof(m));
+	size_t rem = len - NLMSG_ALIGN(sizeof(m));
+	struct attr a;
+	int r;
+	while ((r = next_attr(&ap, &rem, &a)) > 0) {
+		switch (a.type) {
+		case NETLINK_DIAG_MEMINFO:
+			s->mem = get_mem(&a, sc);
+			/* ss shows the allocated memory as the queues. */
+			if (s->mem && s->mem->count > SK_MEMINFO_WMEM_ALLOC) {
+				s->recv_q = s->mem->v[SK_MEMINFO_RMEM_ALLOC];
+				s->send_q = s->mem->v[SK_MEMINFO_WMEM_ALLOC];
+			}
+			break;
+		case NETLINK_DIAG_GROUPS:
+			/* A bitmap of longs; the first 32 groups, as /proc shows. */
+			(void)get_u32(&a, &s->nl.groups);
+			break;
+		default:
+			break;
+		}
+	}
+	return r;
+}
+
 int diag_parse(const struct nlmsghdr *nlh, enum proto proto, struct sock *s,
 	       struct diag_scratch *scratch)
 {
@@ -418,6 +479,12 @@ int diag_parse(const struct nlmsghdr *nlh, enum proto proto, struct sock *s,
 		break;
 	case PROTO_DIAG_PACKET:
 		r = parse_packet(p, len, s, scratch);
+		break;
+	case PROTO_DIAG_NETLINK:
+		r = parse_netlink(p, len, s, scratch);
+		break;
+	case PROTO_DIAG_NONE:
+		r = -EINVAL;
 		break;
 	case PROTO_DIAG_INET:
 	default:

@@ -192,6 +192,41 @@ static const char *packet_proto_name(uint16_t p)
 	}
 }
 
+/*
+ * Netlink protocol names as ss spells them; a protocol without one
+ * prints as its number.
+ */
+static const char *netlink_proto_name(unsigned p)
+{
+	static const char *const names[] = {
+		[0] = "rtnl", [1] = "unused", [2] = "usersock", [3] = "fw",
+		[4] = "tcpdiag", [5] = "nflog", [6] = "xfrm", [7] = "selinux",
+		[8] = "iscsi", [9] = "audit", [10] = "fiblookup", [11] = "connector",
+		[12] = "nft", [13] = "ip6fw", [14] = "dec-rt", [15] = "uevent",
+		[16] = "genl", [18] = "scsi-trans", [19] = "ecryptfs", [20] = "rdma",
+		[21] = "crypto",
+	};
+	return p < sizeof(names) / sizeof(names[0]) ? names[p] : NULL;
+}
+
+/*
+ * "rtnl:1234": the protocol, by name unless -n (as ss), and the portid as
+ * ss prints it, a signed number ("kernel" for the kernel's own, unless -n).
+ */
+static void cell_netlink_local(struct field_ctx *c, struct buf *b, const struct sock *s)
+{
+	const char *pn = c->o->numeric ? NULL : netlink_proto_name(s->nl.protocol);
+	if (pn)
+		buf_adds(b, pn);
+	else
+		buf_addu(b, s->nl.protocol);
+	buf_addc(b, ':');
+	if (s->nl.portid == 0 && !c->o->numeric)
+		buf_adds(b, "kernel");
+	else
+		buf_printf(b, "%d", (int)s->nl.portid);
+}
+
 static void cell_unix_local(struct buf *b, const struct sock *s)
 {
 	const char *p;
@@ -228,6 +263,8 @@ static void cell_local(struct field_ctx *c, struct buf *b, const struct sock *s)
 			add_ifname_or_num(c, b, s->ifindex);
 		else
 			buf_addc(b, '*');
+	} else if (s->family == AF_NETLINK) {
+		cell_netlink_local(c, b, s);
 	} else {
 		buf_addc(b, '-');
 	}
@@ -240,6 +277,9 @@ static void cell_peer(struct field_ctx *c, struct buf *b, const struct sock *s)
 	} else if (s->family == AF_UNIX && s->peer_inode) {
 		buf_add(b, "* ", 2);
 		buf_addu(b, s->peer_inode);
+	} else if (s->family == AF_NETLINK && s->nl.connected) {
+		/* ss: the destination group, then the destination portid. */
+		buf_printf(b, "%u:%d", s->nl.dst_group, (int)s->nl.dst_portid);
 	} else {
 		buf_addc(b, '*');
 	}
@@ -589,13 +629,22 @@ static void json_local(struct field_ctx *c, struct json *j, const struct sock *s
 		json_uint(j, s->local.port);
 		json_key(j, "interface");
 		json_ifname(c, j, s->ifindex);
+	} else if (s->family == AF_NETLINK) {
+		json_key(j, "protocol");
+		json_uint(j, s->nl.protocol);
+		json_key(j, "protocol_name");
+		json_cstring(j, netlink_proto_name(s->nl.protocol));
+		json_key(j, "portid");
+		json_int(j, (int32_t)s->nl.portid);
+		json_key(j, "groups");
+		json_uint(j, s->nl.groups);
 	}
 	json_object_end(j);
 }
 
 static bool has_peer(const struct sock *s)
 {
-	return is_inet(s) || s->family == AF_UNIX;
+	return is_inet(s) || s->family == AF_UNIX || s->family == AF_NETLINK;
 }
 
 static void json_peer(struct field_ctx *c, struct json *j, const struct sock *s)
@@ -605,8 +654,15 @@ static void json_peer(struct field_ctx *c, struct json *j, const struct sock *s)
 		return;
 	}
 	json_object_begin(j);
-	json_key(j, "inode");
-	json_uint(j, s->peer_inode);
+	if (s->family == AF_NETLINK) {
+		json_key(j, "portid");
+		json_int(j, (int32_t)s->nl.dst_portid);
+		json_key(j, "group");
+		json_uint(j, s->nl.dst_group);
+	} else {
+		json_key(j, "inode");
+		json_uint(j, s->peer_inode);
+	}
 	json_object_end(j);
 }
 

@@ -158,6 +158,8 @@ static int open_nl(struct run *run)
 		run->nl_err = nl_create(&run->nl, run->req->transport);
 		if (run->nl_err == 0 && !run->nl)
 			run->nl_err = -EIO;
+		if (run->nl_err == 0)
+			nl_observe(run->nl, run->req->observer);
 	}
 	return run->nl_err;
 }
@@ -241,7 +243,8 @@ static void read_v6only(struct run *run)
 		return;
 	run->v6only_read = true;
 	bool on = false;
-	if (procnet_bindv6only(run->req->proc_root ? run->req->proc_root : "/proc", &on) == 0)
+	if (procnet_bindv6only_tap(run->req->proc_root ? run->req->proc_root : "/proc",
+				   run->req->tap, &on) == 0)
 		run->v6only = on;
 }
 
@@ -272,7 +275,8 @@ static int run_step(struct run *run, struct gather_error *err)
 	u64map_clear(&run->seen);
 
 	int r = -ENOENT;
-	if (req->source != SOURCE_PROC) {
+	/* A protocol no diag module reports has /proc/net as its one source. */
+	if (req->source != SOURCE_PROC && run->step.desc->diag != PROTO_DIAG_NONE) {
 		r = dump_netlink(run);
 		if (run->sink_err || run->own_err)
 			return failed(run, r, GATHER_FAIL_SINK, err);
@@ -295,6 +299,7 @@ static int run_step(struct run *run, struct gather_error *err)
 		.family = run->step.fam->af,
 		.states = req->states,
 		.v6only = run->v6only,
+		.tap = req->tap,
 	};
 	r = procnet_read(&pr, on_proc, run);
 	if (run->sink_err || run->own_err)

@@ -8,6 +8,8 @@
 
 struct filter;
 struct nl_transport;
+struct nl_observer;
+struct procnet_tap;
 
 /*
  * The gather stage: asks netlink sock_diag for each selected protocol and
@@ -26,6 +28,8 @@ struct gather_request {
 	const struct filter *filter;     /* for bytecode push-down; NULL: none */
 	const char *proc_root;           /* "/proc" unless testing */
 	const struct nl_transport *transport; /* NULL: real netlink */
+	const struct nl_observer *observer;   /* --record: told the conversation; NULL */
+	const struct procnet_tap *tap;        /* --record, --replay: /proc/net text; NULL */
 };
 
 /* Which failure gather_run returned, for the caller's message. */

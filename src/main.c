@@ -14,17 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "buf.h"
+#include "count.h"
 #include "escape.h"
 #include "filter.h"
+#include "metrics.h"
 #include "names.h"
 #include "netns.h"
 #include "options.h"
+#include "outfile.h"
 #include "owners.h"
 #include "query.h"
+#include "record.h"
 #include "render.h"
 #include "sock.h"
 
@@ -69,21 +74,40 @@ static int usage_error(const char *msg)
 	return EXIT_USAGE;
 }
 
+static const char *quoted(const char *s, char *tmp, size_t size);
+
+/*
+ * The --output FILE being written, so that a write error names it; NULL
+ * while the output goes to stdout.
+ */
+static const char *output_path;
+
 /* Exit status for an output error: a reader that went away is not one. */
 static int output_status(int rc)
 {
-	if (rc == -EPIPE)
+	char tmp[QUOTE_MAX + 4];
+	if (rc == -EPIPE && !output_path)
 		return EXIT_SUCCESS;
-	say("write error: %s", strerror(-rc));
+	if (rc == -ENOMEM)
+		say("out of memory");
+	else if (output_path)
+		say("cannot write '%s': %s", quoted(output_path, tmp, sizeof(tmp)), strerror(-rc));
+	else
+		say("write error: %s", strerror(-rc));
 	return EXIT_RUNTIME;
 }
 
-/* Flushes stdout; the status for what that shows. */
-static int finish_stdout(void)
+/* Flushes f; the status for what that shows. */
+static int finish_output(FILE *f)
 {
-	if (fflush(stdout) == 0 && !ferror(stdout))
+	if (fflush(f) == 0 && !ferror(f))
 		return EXIT_SUCCESS;
 	return output_status(errno ? -errno : -EIO);
+}
+
+static int finish_stdout(void)
+{
+	return finish_output(stdout);
 }
 
 /*
@@ -135,19 +159,14 @@ static int enter_netns(const char *spec)
 		       ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
-/* The sink of a listing: rows to the renderer, or counts for -s. */
+/* The sink of a listing: rows to the renderer. */
 struct out {
-	struct render *render; /* NULL for -s */
-	struct summary summary;
+	struct render *render;
 };
 
 static int out_row(void *arg, const struct sock *s)
 {
 	struct out *o = arg;
-	if (!o->render) {
-		summary_add(&o->summary, s);
-		return 0;
-	}
 	return render_row(o->render, s);
 }
 
@@ -185,53 +204,300 @@ static int query_status(const struct query_error *e)
 	return EXIT_RUNTIME;
 }
 
-/* One listing: the query engine into the renderer or the summary. */
-static int list(const struct options *o, const struct filter *filter, struct names *names)
+/* --record and --replay: where the kernel's answers come from, or go too. */
+struct tape {
+	struct record rec;
+	struct replay rp;
+	struct nl_transport transport;
+	struct nl_observer observer;
+	struct procnet_tap tap;
+};
+
+/* Gets ready to record or replay as o says. Returns an exit status. */
+static int tape_open(struct tape *t, const struct options *o)
 {
-	struct out out = {0};
-	bool table = !o->summary && o->render.format == FORMAT_TABLE;
-	if (o->summary)
-		out.summary.protos = o->protos;
-	else if (render_create(&out.render, stdout, &o->render, names) < 0) {
-		say("out of memory");
-		return EXIT_RUNTIME;
+	memset(t, 0, sizeof(*t));
+	if (o->record) {
+		record_init(&t->rec);
+		t->observer = record_observer(&t->rec);
+		t->tap = record_tap(&t->rec);
+	} else if (o->replay) {
+		struct replay_error e = {0};
+		int rc = replay_load(&t->rp, o->replay, &e);
+		if (rc == -EINVAL) {
+			say("%s: bad recording at offset %zu: %s", o->replay, e.offset, e.why);
+			return EXIT_RUNTIME;
+		}
+		if (rc < 0) {
+			say("%s: %s", o->replay, strerror(-rc));
+			return EXIT_RUNTIME;
+		}
+		t->transport = replay_transport(&t->rp);
+		t->tap = replay_tap(&t->rp);
 	}
-	struct query_config cfg = {
+	return EXIT_SUCCESS;
+}
+
+/*
+ * The query every output runs: what to list and where it comes from (the
+ * kernel, or a recording), with what that output adds left unset.
+ */
+static struct query_config base_config(const struct options *o, const struct filter *filter,
+				       struct tape *t)
+{
+	return (struct query_config){
 		.protos = o->protos,
 		.families = o->families,
 		.states = filter_states(filter, o->states),
 		.source = o->source,
-		.want_info = o->render.info && !o->summary,
-		.want_mem = o->render.memory && !o->summary,
-		.owners = o->render.processes && !o->summary,
 		.owners_via = o->owners_via,
 		.filter = filter,
 		.proc_root = "/proc",
+		.observer = o->record ? &t->observer : NULL,
+		.transport = o->replay ? &t->transport : NULL,
+		.tap = o->record || o->replay ? &t->tap : NULL,
 	};
+}
+
+/* Saves a recording once the listing is done; returns the final status. */
+static int tape_close(struct tape *t, const struct options *o, int status)
+{
+	if (o->record) {
+		int rc = record_save(&t->rec, o->record);
+		if (rc < 0 && status == EXIT_SUCCESS) {
+			say("%s: cannot save the recording: %s", o->record, strerror(-rc));
+			status = EXIT_RUNTIME;
+		}
+		record_finish(&t->rec);
+	}
+	replay_finish(&t->rp);
+	return status;
+}
+
+/* One listing: the query engine into the renderer, to f. */
+static int list(const struct options *o, const struct filter *filter, struct names *names,
+		struct tape *tape, FILE *f)
+{
+	struct out out = {0};
+	bool table = o->render.format == FORMAT_TABLE;
+	if (render_create(&out.render, f, &o->render, names) < 0) {
+		say("out of memory");
+		return EXIT_RUNTIME;
+	}
+	struct query_config cfg = base_config(o, filter, tape);
+	cfg.want_info = o->render.info;
+	cfg.want_mem = o->render.memory;
+	cfg.owners = o->render.processes;
 	struct query_sink sink = {.row = out_row, .owners_late = table ? out_owners : NULL,
 				  .arg = &out};
 	struct query q = {0};
-	struct query_error err;
+	struct query_error err = {0};
 	int status = EXIT_SUCCESS;
 	if (query_run(&q, &cfg, &sink, &err) < 0)
 		status = query_status(&err);
 	if (status == EXIT_SUCCESS && err.stage == QUERY_OK) {
-		int rc = out.render ? render_finish(out.render)
-				    : render_summary(stdout, &o->render, &out.summary);
-		status = rc < 0 ? output_status(rc) : finish_stdout();
+		int rc = render_finish(out.render);
+		status = rc < 0 ? output_status(rc) : finish_output(f);
 	}
 	/*
 	 * Why most Process cells name only a user, said once, to a person,
 	 * and only to one who is not root (root may be refused a process or
 	 * two too, but has no better way to see them).
 	 */
-	if (status == EXIT_SUCCESS && !o->summary && q.owners_denied && geteuid() != 0 &&
-	    isatty(STDOUT_FILENO))
+	if (status == EXIT_SUCCESS && q.owners_denied && geteuid() != 0 &&
+	    f == stdout && isatty(STDOUT_FILENO))
 		say("not all processes could be read (you would have to be root to see them "
 		    "all); their sockets show only the user");
 	render_destroy(out.render);
 	query_finish(&q);
 	return status;
+}
+
+/*
+ * --count-by, -s and the metrics formats: the rows feed a counting
+ * engine (count.h) or the metrics writer (metrics.h) and only their
+ * groups are kept, so memory follows the number of groups, not of
+ * sockets. -s is the engine's proto,family,state preset in a layout of
+ * its own.
+ */
+struct tally {
+	struct count *count;     /* --count-by or -s without a metrics format */
+	struct metrics *metrics; /* a metrics format */
+	bool summary;            /* count is the -s preset */
+};
+
+static int tally_listener(void *arg, const struct sock *s)
+{
+	struct tally *t = arg;
+	return t->metrics ? metrics_add_listener(t->metrics, s) : count_add_listener(t->count, s);
+}
+
+static int tally_row(void *arg, const struct sock *s)
+{
+	struct tally *t = arg;
+	return t->metrics ? metrics_add(t->metrics, s) : count_add(t->count, s);
+}
+
+/* Whether the keys look at a socket's holders. */
+static bool keys_need_owners(const struct options *o)
+{
+	for (size_t i = 0; i < o->ncount_keys; i++)
+		if (o->count_keys[i] == COUNT_PROCESS || o->count_keys[i] == COUNT_USER)
+			return true;
+	return false;
+}
+
+/*
+ * The direction and port keys need to know every port a local socket
+ * listens on before the first connection is counted, whatever the
+ * filter keeps: a cheap dump of the listeners of the protocols that
+ * have ports, without owners, comes first.
+ */
+static int tally_listeners(struct tally *t, const struct query_config *cfg, struct query *q)
+{
+	bool needs = t->metrics ? metrics_needs_listeners(t->metrics)
+				: count_needs_listeners(t->count);
+	if (!needs)
+		return EXIT_SUCCESS;
+	struct query_config lc = *cfg;
+	lc.protos = 0;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if ((cfg->protos & PROTO_BIT(p)) && proto_services_id((enum proto)p) >= 0)
+			lc.protos |= PROTO_BIT(p);
+	lc.families |= FAM_INET | FAM_INET6;
+	lc.states = STATES_LISTENING;
+	lc.want_info = lc.want_mem = lc.owners = false;
+	lc.filter = NULL;
+	struct query_sink sink = {.row = tally_listener, .arg = t};
+	struct query_error err;
+	int status = EXIT_SUCCESS;
+	if (lc.protos && query_run(q, &lc, &sink, &err) < 0)
+		status = query_status(&err);
+	if (t->metrics)
+		metrics_listeners_done(t->metrics);
+	else
+		count_listeners_done(t->count);
+	return status;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Prints the counts or the metrics to f once every row is in. */
+static int tally_write(const struct options *o, struct tally *t, FILE *f,
+		       const struct timespec *t0)
+{
+	int rc;
+	if (t->metrics) {
+		rc = metrics_write(t->metrics, f, seconds_since(t0));
+	} else if (t->summary) {
+		struct summary sum = {.protos = o->protos};
+		rc = count_finish(t->count, 0);
+		if (rc == 0)
+			rc = summary_from_count(&sum, t->count);
+		if (rc == 0)
+			rc = render_summary(f, &o->render, &sum);
+	} else {
+		struct count_render_opts ro = {.json = o->render.format != FORMAT_TABLE,
+					       .header = o->render.header};
+		rc = count_finish(t->count, o->top);
+		if (rc == 0)
+			rc = count_render(t->count, f, &ro);
+	}
+	return rc < 0 ? output_status(rc) : finish_output(f);
+}
+
+/* Counts (--count-by, -s) or metrics: the query engine into the engine, to f. */
+static int tally(const struct options *o, const struct filter *filter, struct names *names,
+		 struct tape *tape, FILE *f)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct tally t = {0};
+	int rc;
+	if (o->metrics) {
+		struct metrics_opts mo = {
+			.format = o->metrics_format,
+			.top = o->top,
+			.keys = o->ncount_keys ? o->count_keys : NULL,
+			.nkeys = o->ncount_keys,
+		};
+		rc = metrics_create(&t.metrics, &mo, names);
+	} else if (o->ncount_keys) {
+		rc = count_create(&t.count, o->count_keys, o->ncount_keys, names, 0);
+	} else {
+		t.summary = true;
+		rc = count_create(&t.count, summary_keys, SUMMARY_NKEYS, names, 0);
+	}
+	if (rc < 0) {
+		say("out of memory");
+		return EXIT_RUNTIME;
+	}
+	struct query_config cfg = base_config(o, filter, tape);
+	/* The metrics name each listener's process; counts only when a key asks. */
+	cfg.owners = o->render.processes && (o->metrics || keys_need_owners(o));
+	struct query q = {0};
+	int status = tally_listeners(&t, &cfg, &q);
+	if (status == EXIT_SUCCESS) {
+		struct query_sink sink = {.row = tally_row, .arg = &t};
+		struct query_error err;
+		if (query_run(&q, &cfg, &sink, &err) < 0)
+			status = query_status(&err);
+	}
+	if (status == EXIT_SUCCESS)
+		status = tally_write(o, &t, f, &t0);
+	query_finish(&q);
+	metrics_destroy(t.metrics);
+	count_destroy(t.count);
+	return status;
+}
+
+/*
+ * The output, to stdout or (--output) to a temporary file that replaces
+ * FILE only when everything went well; otherwise FILE is left as it was.
+ */
+static int emit_to(const struct options *o, const struct filter *filter, struct names *names,
+		   struct tape *tape)
+{
+	bool counted = o->metrics || o->ncount_keys || o->summary;
+	if (!o->output)
+		return counted ? tally(o, filter, names, tape, stdout)
+			       : list(o, filter, names, tape, stdout);
+	char tmp[QUOTE_MAX + 4];
+	struct outfile of = OUTFILE_INIT;
+	int rc = outfile_open(&of, o->output);
+	if (rc < 0) {
+		say("cannot write '%s': %s", quoted(o->output, tmp, sizeof(tmp)), strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	output_path = o->output;
+	int status = counted ? tally(o, filter, names, tape, of.f)
+			     : list(o, filter, names, tape, of.f);
+	output_path = NULL;
+	if (status != EXIT_SUCCESS) {
+		outfile_abort(&of);
+		return status;
+	}
+	rc = outfile_commit(&of);
+	if (rc < 0) {
+		say("cannot write '%s': %s", quoted(o->output, tmp, sizeof(tmp)), strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_SUCCESS;
+}
+
+/* The output, with the kernel's answers recorded or replayed if asked. */
+static int emit(const struct options *o, const struct filter *filter, struct names *names)
+{
+	struct tape tape;
+	int status = tape_open(&tape, o);
+	if (status == EXIT_SUCCESS)
+		status = emit_to(o, filter, names, &tape);
+	return tape_close(&tape, o, status);
 }
 
 static int run(const struct options *o)
@@ -256,7 +522,7 @@ static int run(const struct options *o)
 	}
 	if (o->netns && (status = enter_netns(o->netns)) != EXIT_SUCCESS)
 		goto out;
-	status = list(o, filter, names);
+	status = emit(o, filter, names);
 out:
 	filter_destroy(filter);
 	names_destroy(names);

@@ -30,6 +30,7 @@ struct nl {
 	uint32_t portid;
 	uint32_t seq;
 	unsigned char *buf;      /* NL_BUF_SIZE bytes, owned */
+	struct nl_observer obs;  /* all NULL: nobody watches */
 };
 
 static ssize_t mnl_send(void *ctx, const void *buf, size_t len)
@@ -104,6 +105,11 @@ void nl_destroy(struct nl *nl)
 		mnl_socket_close(nl->sock);
 	free(nl->buf);
 	free(nl);
+}
+
+void nl_observe(struct nl *nl, const struct nl_observer *obs)
+{
+	nl->obs = obs ? *obs : (struct nl_observer){0};
 }
 
 uint32_t nl_next_seq(struct nl *nl)
@@ -197,11 +203,15 @@ int nl_dump(struct nl *nl, const void *req, size_t len, nl_msg_fn cb, void *arg)
 		return (int)n;
 	if ((size_t)n != len)
 		return -EIO;
+	if (nl->obs.sent)
+		nl->obs.sent(nl->obs.ctx, req, len);
 
 	bool intr = false;
 	int retries = 0;
 	for (;;) {
 		n = nl->t.recv(nl->t.ctx, nl->buf, NL_BUF_SIZE);
+		if (nl->obs.received)
+			nl->obs.received(nl->obs.ctx, nl->buf, n > NL_BUF_SIZE ? NL_BUF_SIZE : n);
 		if (n == -EINTR && retries++ < NL_RECV_RETRIES)
 			continue;
 		if (n < 0)

@@ -24,6 +24,18 @@ struct nl_transport {
 struct nl;
 
 /*
+ * Watches a real conversation (--record): sent is called with every
+ * request as sent, received with every datagram as received, or with
+ * the negative errno of a failed receive and no data. Neither may fail
+ * the conversation; an observer keeps its own errors.
+ */
+struct nl_observer {
+	void (*sent)(void *ctx, const void *buf, size_t len);
+	void (*received)(void *ctx, const void *buf, ssize_t n);
+	void *ctx;
+};
+
+/*
  * Opens a conversation. t == NULL opens a real NETLINK_SOCK_DIAG socket
  * (SOCK_CLOEXEC, large receive buffer) in the caller's current network
  * namespace; otherwise t is copied and used as is, with portid 0.
@@ -31,6 +43,9 @@ struct nl;
  */
 int nl_create(struct nl **out, const struct nl_transport *t);
 void nl_destroy(struct nl *nl); /* NULL-safe */
+
+/* Has obs (copied; NULL for none) told of everything nl sends and receives. */
+void nl_observe(struct nl *nl, const struct nl_observer *obs);
 
 /* Next sequence number to put in a request header. */
 uint32_t nl_next_seq(struct nl *nl);

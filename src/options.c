@@ -21,6 +21,11 @@ enum {
 	OPT_PORT,
 	OPT_STATE,
 	OPT_OWNERS,
+	OPT_RECORD,
+	OPT_REPLAY,
+	OPT_COUNT_BY,
+	OPT_TOP,
+	OPT_OUTPUT,
 };
 
 /*
@@ -56,6 +61,11 @@ static const struct option fixed_long[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"state", required_argument, NULL, OPT_STATE},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"replay", required_argument, NULL, OPT_REPLAY},
+	{"count-by", required_argument, NULL, OPT_COUNT_BY},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"output", required_argument, NULL, OPT_OUTPUT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 };
@@ -66,29 +76,31 @@ enum { FIXED_LONG = sizeof(fixed_long) / sizeof(fixed_long[0]) };
 static char short_opts[1 + PROTO_COUNT + sizeof(fixed_short)];
 static struct option long_opts[PROTO_COUNT + FIXED_LONG + 1];
 
+static bool long_known(size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(long_opts[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static void build_option_tables(void)
 {
 	size_t ns = 0, nl = 0;
 	short_opts[ns++] = ':';
 	for (int p = 0; p < PROTO_COUNT; p++) {
 		const struct proto_desc *d = proto_get((enum proto)p);
-		if (!d->opt)
-			continue;
-		short_opts[ns++] = d->opt;
-		long_opts[nl++] = (struct option){d->name, no_argument, NULL, d->opt};
+		/* Rows that share a letter (-w: raw and icmp) list it once. */
+		if (d->opt && !memchr(short_opts, d->opt, ns))
+			short_opts[ns++] = d->opt;
+		if (d->option && !long_known(nl, d->option)) {
+			int val = d->opt ? d->opt : PROTO_OPTION_BASE + p;
+			long_opts[nl++] = (struct option){d->option, no_argument, NULL, val};
+		}
 	}
 	memcpy(short_opts + ns, fixed_short, sizeof(fixed_short));
 	memcpy(long_opts + nl, fixed_long, sizeof(fixed_long));
 	long_opts[nl + FIXED_LONG] = (struct option){NULL, 0, NULL, 0};
-}
-
-/* The protocol whose option letter is c, or -1. */
-static int proto_by_opt(int c)
-{
-	for (int p = 0; p < PROTO_COUNT; p++)
-		if (c > 0 && proto_get((enum proto)p)->opt == c)
-			return p;
-	return -1;
 }
 
 void options_usage(FILE *f)
@@ -99,18 +111,22 @@ void options_usage(FILE *f)
 	      "Which sockets:\n"
 	      "  -t, --tcp               TCP sockets\n"
 	      "  -u, --udp               UDP sockets\n"
-	      "  -w, --raw               RAW sockets\n"
+	      "  -w, --raw               RAW and ping (ICMP datagram) sockets\n"
 	      "  -x, --unix              UNIX domain sockets\n"
 	      "  -0, --packet            packet sockets\n"
+	      "  -M, --mptcp             MPTCP sockets\n"
+	      "      --netlink           netlink sockets\n"
 	      "                          (no protocol given: all of them)\n"
 	      "  -4, --ipv4              IPv4 sockets only\n"
 	      "  -6, --ipv6              IPv6 sockets only\n"
-	      "  -f, --family=LIST       families: inet,inet6,unix,packet\n"
+	      "  -f, --family=LIST       families: inet,inet6,unix,packet,netlink\n"
 	      "  -a, --all               listening and non-listening sockets\n"
 	      "  -l, --listening         listening and unconnected sockets only\n"
 	      "                          (default: all but listening and unconnected)\n"
 	      "  -N, --net=NAME|PATH     look inside a network namespace\n"
 	      "      --source=SOURCE     auto, netlink or proc (default auto)\n"
+	      "      --record=FILE       save the kernel's replies of this run to FILE\n"
+	      "      --replay=FILE       list the sockets recorded in FILE instead\n"
 	      "\n"
 	      "What is shown:\n"
 	      "  -n, --numeric           numeric ports, no service names\n"
@@ -125,7 +141,13 @@ void options_usage(FILE *f)
 	      "  -s, --summary           totals per protocol and state\n"
 	      "  -H, --no-header         no header line\n"
 	      "  -j, --json              JSON output (same as --format=json)\n"
-	      "      --format=FORMAT     table, json or ndjson\n"
+	      "      --format=FORMAT     table, json, ndjson, prometheus or openmetrics\n"
+	      "      --count-by=KEYS     count sockets per distinct value of KEYS, a comma list of\n"
+	      "                          proto family state local-addr local-port peer-addr\n"
+	      "                          peer-port peer-net direction port process user netns\n"
+	      "                          cgroup\n"
+	      "      --top=N             keep the N largest counts (metrics: N ports, default 100)\n"
+	      "      --output=FILE       write the output to FILE atomically\n"
 	      "\n"
 	      "Filters (each repeatable, repeats or-ed; and-ed with each other and FILTER):\n"
 	      "      --pid=PID           sockets held by process PID\n"
@@ -171,6 +193,7 @@ static unsigned family_word(const char *w, size_t len)
 		{"local", FAM_UNIX},
 		{"packet", FAM_PACKET},
 		{"link", FAM_PACKET},
+		{"netlink", FAM_NETLINK},
 	};
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strlen(table[i].name) == len && strncmp(table[i].name, w, len) == 0)
@@ -279,7 +302,8 @@ static int family_option(struct selection *sel, const char *arg, char *err, size
 		size_t len = strcspn(w, ",");
 		unsigned bits = family_word(w, len);
 		if (!bits)
-			return fail(err, errlen, "unknown family '%.*s' (use inet, inet6, unix or packet)",
+			return fail(err, errlen,
+				    "unknown family '%.*s' (use inet, inet6, unix, packet or netlink)",
 				    (int)(len > 64 ? 64 : len), w);
 		sel->fams |= bits;
 		w += len;
@@ -292,9 +316,9 @@ static int family_option(struct selection *sel, const char *arg, char *err, size
 static int select_option(struct options *o, struct selection *sel, int c, const char *arg,
 			 char *err, size_t errlen)
 {
-	int p = proto_by_opt(c);
-	if (p >= 0) {
-		o->protos |= PROTO_BIT(p);
+	uint32_t selected = proto_by_option(c);
+	if (selected) {
+		o->protos |= selected;
 		return 0;
 	}
 	switch (c) {
@@ -304,6 +328,16 @@ static int select_option(struct options *o, struct selection *sel, int c, const 
 	case 'a': sel->all = true; break;
 	case 'l': sel->listening = true; break;
 	case 'N': o->netns = arg; break;
+	case OPT_RECORD:
+	case OPT_REPLAY:
+		if (!*arg)
+			return fail(err, errlen, "option '--%s' needs a file name",
+				    c == OPT_RECORD ? "record" : "replay");
+		if (c == OPT_RECORD)
+			o->record = arg;
+		else
+			o->replay = arg;
+		break;
 	default: /* OPT_SOURCE */
 		if (strcmp(arg, "auto") == 0)
 			o->source = SOURCE_AUTO;
@@ -315,6 +349,51 @@ static int select_option(struct options *o, struct selection *sel, int c, const 
 			return fail(err, errlen, "unknown source '%.64s' (use auto, netlink or proc)", arg);
 	}
 	return 0;
+}
+
+/* --format: the listing formats, or the metrics ones. */
+static int format_option(struct options *o, const char *arg, char *err, size_t errlen)
+{
+	o->metrics = false;
+	if (strcmp(arg, "table") == 0)
+		o->render.format = FORMAT_TABLE;
+	else if (strcmp(arg, "json") == 0)
+		o->render.format = FORMAT_JSON;
+	else if (strcmp(arg, "ndjson") == 0)
+		o->render.format = FORMAT_NDJSON;
+	else if (strcmp(arg, "prometheus") == 0 || strcmp(arg, "openmetrics") == 0) {
+		o->metrics = true;
+		o->metrics_format = arg[0] == 'p' ? METRICS_PROMETHEUS : METRICS_OPENMETRICS;
+	} else
+		return fail(err, errlen, "unknown format '%.64s' (use table, json, ndjson, "
+			    "prometheus or openmetrics)", arg);
+	return 0;
+}
+
+/* --count-by, --top, --output. */
+static int count_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+	const char *bad;
+	size_t badlen;
+	switch (c) {
+	case OPT_COUNT_BY:
+		if (count_parse_keys(arg, o->count_keys, &o->ncount_keys, &bad, &badlen) < 0)
+			return fail(err, errlen, "bad --count-by key '%.*s'",
+				    (int)(badlen > 64 ? 64 : badlen), bad);
+		return 0;
+	case OPT_TOP:
+		/* No group count reaches a billion; the bound keeps size_t safe. */
+		if (!util_parse_u64z(arg, 1000000000, &v) || v == 0)
+			return bad_value(err, errlen, "top", arg, "");
+		o->top = (size_t)v;
+		return 0;
+	default: /* OPT_OUTPUT */
+		if (!*arg)
+			return bad_value(err, errlen, "output", arg, ": an empty file name");
+		o->output = arg;
+		return 0;
+	}
 }
 
 /* Applies one option getopt returned; what is shown is handled here. */
@@ -332,7 +411,10 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 	case 'o': o->render.timers = true; break;
 	case 's': o->summary = true; break;
 	case 'H': o->render.header = false; break;
-	case 'j': o->render.format = FORMAT_JSON; break;
+	case 'j':
+		o->render.format = FORMAT_JSON;
+		o->metrics = false;
+		break;
 	case 'h': o->help = true; break;
 	case 'V': o->version = true; break;
 	case OPT_OWNERS:
@@ -341,15 +423,11 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 		o->owners_via = strcmp(arg, "auto") == 0 ? NULL : arg;
 		break;
 	case OPT_FORMAT:
-		if (strcmp(arg, "table") == 0)
-			o->render.format = FORMAT_TABLE;
-		else if (strcmp(arg, "json") == 0)
-			o->render.format = FORMAT_JSON;
-		else if (strcmp(arg, "ndjson") == 0)
-			o->render.format = FORMAT_NDJSON;
-		else
-			return fail(err, errlen, "unknown format '%.64s' (use table, json or ndjson)", arg);
-		break;
+		return format_option(o, arg, err, errlen);
+	case OPT_COUNT_BY:
+	case OPT_TOP:
+	case OPT_OUTPUT:
+		return count_option(o, c, arg, err, errlen);
 	case OPT_PID:
 	case OPT_COMMAND:
 	case OPT_USER:
@@ -441,8 +519,11 @@ static void finish_selection(struct options *o, const struct selection *sel)
 				o->protos |= PROTO_BIT(p);
 	}
 	o->families = want_fams;
-	/* A summary counts every socket unless -l narrows it, as ss -s does. */
-	bool all = sel->all || (o->summary && !sel->listening);
+	/*
+	 * A summary counts every socket unless -l narrows it, as ss -s does;
+	 * so do the metrics formats, since a fleet wants its listeners too.
+	 */
+	bool all = sel->all || ((o->summary || o->metrics) && !sel->listening);
 	o->states = all ? STATES_ALL : sel->listening ? STATES_LISTENING : STATES_DEFAULT;
 }
 
@@ -470,6 +551,12 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 			return rc;
 	}
 	finish_selection(o, &sel);
+	if (o->record && o->replay)
+		return fail(err, errlen, "--record and --replay cannot be used together");
+	if (o->top && !o->ncount_keys && !o->metrics)
+		return fail(err, errlen, "--top needs --count-by or a metrics --format");
+	if (o->summary && o->ncount_keys && !o->metrics)
+		return fail(err, errlen, "-s and --count-by cannot be combined");
 
 	/* The FILTER words, copied as pointers: argv outlives the options. */
 	int n = argc - optind;

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "count.h"
 #include "gather.h"
+#include "metrics.h"
 #include "render.h"
 
 /* Everything the command line says, built once in main. */
@@ -21,7 +23,20 @@ struct options {
 	enum gather_source source;   /* --source */
 	const char *owners_via;      /* --owners: "bpf", "proc", or NULL for auto (argv) */
 	const char *netns;           /* -N, or NULL */
+	const char *record;          /* --record FILE, or NULL */
+	const char *replay;          /* --replay FILE, or NULL */
 	struct render_opts render;
+
+	/*
+	 * Counting and metrics. --format prometheus|openmetrics sets metrics
+	 * (render.format then says nothing); --count-by fills count_keys.
+	 */
+	bool metrics;                /* a metrics format was asked for */
+	enum metrics_format metrics_format;
+	enum count_key count_keys[COUNT_MAX_KEYS]; /* --count-by */
+	size_t ncount_keys;          /* 0: no --count-by */
+	size_t top;                  /* --top N, 0 when not given */
+	const char *output;          /* --output FILE (in argv), or NULL */
 
 	/*
 	 * The convenience and process filters, as typed values: each list

@@ -83,7 +83,8 @@ static bool dec(struct cur *c, uint64_t limit, uint64_t *out)
 	const char *p = c->p;
 	while (p < c->end && *p >= '0' && *p <= '9') {
 		unsigned d = (unsigned)(*p - '0');
-		if (v > (limit - d) / 10)
+		/* d > limit first: limit - d must not wrap for a small limit. */
+		if (d > limit || v > (limit - d) / 10)
 			return false;
 		v = v * 10 + d;
 		p++;
@@ -315,6 +316,48 @@ int procnet_parse_packet(const char *line, size_t len, enum proto proto, struct 
 	return 0;
 }
 
+int procnet_parse_netlink(const char *line, size_t len, enum proto proto, struct sock *s)
+{
+	struct cur c = {line, line + len};
+	uint64_t v, protocol, portid, groups, rmem, wmem, inode;
+
+	memset(s, 0, sizeof(*s));
+	if (!hex(&c, 1, 16, &v) || !spaces(&c))             /* sk */
+		return -EINVAL;
+	if (!dec(&c, UINT8_MAX, &protocol) || !spaces(&c))  /* Eth */
+		return -EINVAL;
+	if (!dec(&c, UINT32_MAX, &portid) || !spaces(&c))   /* Pid */
+		return -EINVAL;
+	if (!hex(&c, 8, 8, &groups) || !spaces(&c))
+		return -EINVAL;
+	if (!dec(&c, INT32_MAX, &rmem) || !spaces(&c))
+		return -EINVAL;
+	if (!dec(&c, INT32_MAX, &wmem) || !spaces(&c))
+		return -EINVAL;
+	if (!dec(&c, 1, &v) || !spaces(&c))                 /* Dump */
+		return -EINVAL;
+	if (!dec(&c, INT32_MAX, &v) || !spaces(&c))         /* Locks */
+		return -EINVAL;
+	if (!dec(&c, UINT32_MAX, &v) || !spaces(&c))        /* Drops */
+		return -EINVAL;
+	if (!dec(&c, UINT64_MAX, &inode))
+		return -EINVAL;
+	skip_spaces(&c); /* the kernel pads the last column too */
+	if (c.p != c.end)
+		return -EINVAL;
+
+	s->proto = (uint8_t)proto;
+	s->family = AF_NETLINK;
+	s->state = SS_CLOSE;
+	s->recv_q = (uint32_t)rmem;
+	s->send_q = (uint32_t)wmem;
+	s->inode = inode;
+	s->nl.protocol = (uint8_t)protocol;
+	s->nl.portid = (uint32_t)portid;
+	s->nl.groups = (uint32_t)groups;
+	return 0;
+}
+
 /*
  * The most a /proc/net file may hold: far above a million sockets' lines,
  * low enough that a broken file cannot take all memory.
@@ -326,12 +369,32 @@ static int slurp(int dirfd, const char *name, struct buf *b)
 	return util_read_file(dirfd, name, PROC_FILE_MAX, b);
 }
 
+/* A file's text: through the tap where there is one, told to it as read. */
+static int fetch(int dirfd, const char *name, const struct procnet_tap *tap, struct buf *b)
+{
+	int ret;
+	if (tap && tap->read) {
+		ret = tap->read(tap->ctx, name, b);
+		/* Lines are cut in place: keep the text NUL-terminated as slurp does. */
+		if (ret == 0 && !buf_reserve(b, 1))
+			ret = -ENOMEM;
+		if (ret == 0)
+			b->p[b->len] = '\0';
+	} else {
+		ret = slurp(dirfd, name, b);
+	}
+	if (ret == 0 && tap && tap->saw)
+		tap->saw(tap->ctx, name, b->len ? b->p : "", b->len);
+	return ret;
+}
+
 /* The file being read: which protocol and family its lines are. */
 struct pfile {
 	enum proto proto;
 	const struct proto_desc *desc;
 	const struct proto_family *fam;
 	bool v6only; /* what its inet6 sockets get */
+	const struct procnet_tap *tap;
 };
 
 /* Dispatches one line to the parser the protocol table names. */
@@ -359,6 +422,8 @@ static int parse_line(const struct pfile *f, char *line, size_t len, struct sock
 		return 0;
 	case PROTO_PROC_PACKET:
 		return procnet_parse_packet(line, len, f->proto, s);
+	case PROTO_PROC_NETLINK:
+		return procnet_parse_netlink(line, len, f->proto, s);
 	case PROTO_PROC_INET:
 		ret = procnet_parse_inet(line, len, f->proto, f->fam->af, s);
 		/* The file has no v6only column: the system default stands in. */
@@ -378,7 +443,7 @@ static int read_file(int dirfd, const struct pfile *f, uint32_t states, sock_sin
 	/* The table names the file as users know it; read it under our root. */
 	if (strncmp(name, PROTO_PROC_PREFIX, strlen(PROTO_PROC_PREFIX)) == 0)
 		name += strlen(PROTO_PROC_PREFIX);
-	int ret = slurp(dirfd, name, &b);
+	int ret = fetch(dirfd, name, f->tap, &b);
 	if (ret < 0 || b.len == 0)
 		goto out;
 
@@ -418,7 +483,7 @@ int procnet_read(const struct procnet_request *r, sock_sink_fn sink, void *arg)
 	bool several = r->family == AF_UNSPEC && d->families[1].af;
 	int ret = -EAFNOSUPPORT;
 	for (size_t i = 0; i < PROTO_FAMILIES_MAX && d->families[i].af; i++) {
-		struct pfile f = {r->proto, d, &d->families[i], r->v6only};
+		struct pfile f = {r->proto, d, &d->families[i], r->v6only, r->tap};
 		if (r->family != AF_UNSPEC && r->family != f.fam->af)
 			continue;
 		int rr = read_file(dirfd, &f, r->states, sink, arg);
@@ -440,11 +505,16 @@ int procnet_read(const struct procnet_request *r, sock_sink_fn sink, void *arg)
 
 int procnet_bindv6only(const char *proc_root, bool *on)
 {
+	return procnet_bindv6only_tap(proc_root, NULL, on);
+}
+
+int procnet_bindv6only_tap(const char *proc_root, const struct procnet_tap *tap, bool *on)
+{
 	int dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
 	struct buf b = BUF_INIT;
-	int ret = slurp(dirfd, "sys/net/ipv6/bindv6only", &b);
+	int ret = fetch(dirfd, "sys/net/ipv6/bindv6only", tap, &b);
 	close(dirfd);
 	if (ret == 0) {
 		/* The kernel writes "0\n" or "1\n"; anything else is not its file. */

@@ -46,6 +46,28 @@ int procnet_parse_unix(const char *line, size_t len, enum proto proto, struct so
  */
 int procnet_parse_packet(const char *line, size_t len, enum proto proto, struct sock *s);
 
+/*
+ * Parses a data line of /proc/net/netlink into a record of protocol
+ * proto: nl.protocol the netlink protocol (the Eth column), nl.portid,
+ * nl.groups the first 32 groups, recv_q and send_q the Rmem and Wmem
+ * columns (what ss shows from netlink_diag's memory counters), state
+ * TCP_CLOSE. The file has no uid and no destination.
+ */
+int procnet_parse_netlink(const char *line, size_t len, enum proto proto, struct sock *s);
+
+/*
+ * A seam for record and replay. read, when set, stands in for reading a
+ * file: it fills b with the text of name (relative to the proc root, as
+ * "net/tcp") and returns 0, or a negative errno (-ENOENT: no such file).
+ * saw, when set, is told the text of every file read, as read.
+ */
+struct buf;
+struct procnet_tap {
+	int (*read)(void *ctx, const char *name, struct buf *b);
+	void (*saw)(void *ctx, const char *name, const char *text, size_t len);
+	void *ctx;
+};
+
 /* What procnet_read reads. */
 struct procnet_request {
 	const char *proc_root;  /* "/proc" normally; tests use a fixture tree */
@@ -53,6 +75,7 @@ struct procnet_request {
 	int family;             /* AF_UNSPEC: every file of proto */
 	uint32_t states;        /* STATE_BIT mask */
 	bool v6only;            /* what inet6 sockets get: see procnet_bindv6only */
+	const struct procnet_tap *tap; /* NULL: the files themselves */
 };
 
 /*
@@ -72,5 +95,8 @@ int procnet_read(const struct procnet_request *r, sock_sink_fn sink, void *arg);
  * (no IPv6), or -EINVAL when it holds anything but "0" or "1".
  */
 int procnet_bindv6only(const char *proc_root, bool *on);
+
+/* procnet_bindv6only through tap (NULL: the file itself). */
+int procnet_bindv6only_tap(const char *proc_root, const struct procnet_tap *tap, bool *on);
 
 #endif

@@ -16,6 +16,7 @@ const struct proto_desc proto_table[PROTO_COUNT] = {
 	[PROTO_TCP] = {
 		.name = "tcp",
 		.opt = 't',
+		.option = "tcp",
 		.datagram = false,
 		.type = SOCK_STREAM,
 		.timers = true,
@@ -30,6 +31,7 @@ const struct proto_desc proto_table[PROTO_COUNT] = {
 	[PROTO_UDP] = {
 		.name = "udp",
 		.opt = 'u',
+		.option = "udp",
 		.datagram = true,
 		.type = SOCK_DGRAM,
 		.diag = PROTO_DIAG_INET,
@@ -55,6 +57,7 @@ const struct proto_desc proto_table[PROTO_COUNT] = {
 	[PROTO_RAW] = {
 		.name = "raw",
 		.opt = 'w',
+		.option = "raw",
 		.datagram = true,
 		.type = SOCK_RAW,
 		.diag = PROTO_DIAG_INET,
@@ -69,6 +72,7 @@ const struct proto_desc proto_table[PROTO_COUNT] = {
 	[PROTO_UNIX] = {
 		.name = "unix",
 		.opt = 'x',
+		.option = "unix",
 		.datagram = true,
 		.type = 0,
 		.diag = PROTO_DIAG_UNIX,
@@ -84,12 +88,68 @@ const struct proto_desc proto_table[PROTO_COUNT] = {
 	[PROTO_PACKET] = {
 		.name = "packet",
 		.opt = '0',
+		.option = "packet",
 		.datagram = true,
 		.type = 0,
 		.diag = PROTO_DIAG_PACKET,
 		.proc = PROTO_PROC_PACKET,
 		.families = {{AF_PACKET, FAM_PACKET, "packet", "packet",
 			      PROTO_PROC_PREFIX "net/packet"}},
+	},
+	[PROTO_MPTCP] = {
+		/*
+		 * MPTCP sockets as mptcp_diag reports them; each subflow is
+		 * an ordinary TCP socket and stays a TCP row. No /proc file
+		 * lists them, and the kernel's INET_DIAG_INFO for them is
+		 * struct mptcp_info, not tcp_info.
+		 */
+		.name = "mptcp",
+		.opt = 'M',
+		.option = "mptcp",
+		.datagram = false,
+		.type = SOCK_STREAM,
+		.diag = PROTO_DIAG_INET,
+		.diag_protocol = IPPROTO_MPTCP,
+		.bytecode = true,
+		.proc = PROTO_PROC_INET,
+		.services = "tcp",
+		.families = {
+			{AF_INET, FAM_INET, "mptcp", "inet", NULL},
+			{AF_INET6, FAM_INET6, "mptcp6", "inet6", NULL},
+		},
+	},
+	[PROTO_ICMP] = {
+		/*
+		 * Ping sockets (SOCK_DGRAM with IPPROTO_ICMP or ICMPV6), what
+		 * ping uses without privilege. No diag module reports them;
+		 * their /proc files have the udp layout, the local port being
+		 * the echo identifier. They come with -w, as raw ICMP does.
+		 */
+		.name = "icmp",
+		.opt = 'w',
+		.datagram = true,
+		.type = SOCK_DGRAM,
+		.diag = PROTO_DIAG_NONE,
+		.proc = PROTO_PROC_INET,
+		.services = NULL,
+		.families = {
+			{AF_INET, FAM_INET, "icmp", "inet", PROTO_PROC_PREFIX "net/icmp"},
+			{AF_INET6, FAM_INET6, "icmp6", "inet6", PROTO_PROC_PREFIX "net/icmp6"},
+		},
+	},
+	[PROTO_NETLINK] = {
+		/*
+		 * Proto "nl", ss's Netid. A netlink socket is listed as
+		 * unconnected (UNCONN) as ss lists it, connected or not.
+		 */
+		.name = "nl",
+		.option = "netlink",
+		.datagram = true,
+		.type = 0,
+		.diag = PROTO_DIAG_NETLINK,
+		.proc = PROTO_PROC_NETLINK,
+		.families = {{AF_NETLINK, FAM_NETLINK, "nl", "netlink",
+			      PROTO_PROC_PREFIX "net/netlink"}},
 	},
 };
 
@@ -132,6 +192,17 @@ const char *proto_column(enum proto p, int af, int type)
 		if (d->types[i].type == type)
 			return d->types[i].column;
 	return f->column;
+}
+
+uint32_t proto_by_option(int c)
+{
+	if (c >= PROTO_OPTION_BASE && c < PROTO_OPTION_BASE + PROTO_COUNT)
+		return PROTO_BIT(c - PROTO_OPTION_BASE);
+	uint32_t m = 0;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if (c > 0 && proto_table[p].opt == c)
+			m |= PROTO_BIT(p);
+	return m;
 }
 
 static bool same(const char *a, const char *b, size_t len)

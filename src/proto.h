@@ -22,6 +22,9 @@ enum proto {
 	PROTO_RAW,
 	PROTO_UNIX,
 	PROTO_PACKET,
+	PROTO_MPTCP,
+	PROTO_ICMP,
+	PROTO_NETLINK,
 	PROTO_COUNT
 };
 
@@ -34,7 +37,8 @@ enum fam {
 	FAM_INET6 = 1u << 1,
 	FAM_UNIX = 1u << 2,
 	FAM_PACKET = 1u << 3,
-	FAM_ALL = 0xf
+	FAM_NETLINK = 1u << 4,
+	FAM_ALL = 0x1f
 };
 
 /*
@@ -46,6 +50,8 @@ enum proto_diag {
 	PROTO_DIAG_INET,   /* inet_diag: inet_diag_req_v2, inet_diag_msg */
 	PROTO_DIAG_UNIX,   /* unix_diag */
 	PROTO_DIAG_PACKET, /* packet_diag */
+	PROTO_DIAG_NETLINK, /* netlink_diag: netlink_diag_req, netlink_diag_msg */
+	PROTO_DIAG_NONE,   /* no diag module reports it: /proc/net only */
 };
 
 /* Which /proc/net line parser of procnet.c reads the protocol's files. */
@@ -53,6 +59,7 @@ enum proto_proc {
 	PROTO_PROC_INET,   /* the tcp/udp/raw layout: sl local rem st ... */
 	PROTO_PROC_UNIX,   /* /proc/net/unix */
 	PROTO_PROC_PACKET, /* /proc/net/packet */
+	PROTO_PROC_NETLINK, /* /proc/net/netlink */
 };
 
 enum { PROTO_FAMILIES_MAX = 2, PROTO_TYPES_MAX = 3 };
@@ -82,8 +89,16 @@ struct proto_type_name {
 struct proto_desc {
 	/* "tcp": the JSON "proto", the summary's rows and keys, messages. */
 	const char *name;
-	/* The short option that selects it ('t'), 0 for none. */
+	/*
+	 * The short option that selects it ('t'), 0 for none. Rows may share
+	 * one: -w selects raw and ping (icmp) sockets alike.
+	 */
 	char opt;
+	/*
+	 * The long option that selects it ("tcp"), NULL for none. A row that
+	 * shares its short option with an earlier row has none of its own.
+	 */
+	const char *option;
 	/* State kind: a datagram protocol's TCP_CLOSE prints as UNCONN. */
 	bool datagram;
 	/* The socket type every socket has (SOCK_STREAM...); 0: the kernel says. */
@@ -93,8 +108,12 @@ struct proto_desc {
 	/* inet_diag gives tcp_info and the congestion control name (-i). */
 	bool tcp_info;
 	enum proto_diag diag;
-	/* sdiag_protocol for inet_diag (an IPPROTO_* value), 0 otherwise. */
-	uint8_t diag_protocol;
+	/*
+	 * The inet_diag protocol (an IPPROTO_* value), 0 otherwise. One that
+	 * does not fit sdiag_protocol's byte (MPTCP's 262) is named in
+	 * INET_DIAG_REQ_PROTOCOL, where the kernel looks first.
+	 */
+	uint16_t diag_protocol;
 	/*
 	 * raw_diag dumps raw sockets of every protocol under IPPROTO_RAW and
 	 * is named again in INET_DIAG_REQ_PROTOCOL and the request's raw
@@ -132,6 +151,13 @@ const struct proto_family *proto_family(enum proto p, int af);
  * type ("tcp6", "u_str"); "?" when p or af is unknown. Never NULL.
  */
 const char *proto_column(enum proto p, int af, int type);
+
+/*
+ * The protocols a short option (c, a character) or a long-only option
+ * (PROTO_OPTION_BASE + p) selects, as a PROTO_BIT mask; 0 for none.
+ */
+#define PROTO_OPTION_BASE 0x200
+uint32_t proto_by_option(int c);
 
 /* The protocol named name (len bytes, "tcp"), or -ENOENT. */
 int proto_by_name(const char *name, size_t len);

@@ -126,6 +126,9 @@ int query_run(struct query *q, const struct query_config *cfg, const struct quer
 		.want_mem = cfg->want_mem,
 		.filter = cfg->filter,
 		.proc_root = cfg->proc_root ? cfg->proc_root : "/proc",
+		.transport = cfg->transport,
+		.observer = cfg->observer,
+		.tap = cfg->tap,
 	};
 	struct gather_error gerr = {0};
 	int grc = gather_run(&req, on_sock, &sn, &gerr);

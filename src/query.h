@@ -29,6 +29,10 @@ struct query_config {
 	const char *owners_via;       /* the owners backend by name; NULL: "auto" */
 	const struct filter *filter;  /* not owned; NULL: no filter */
 	const char *proc_root;        /* "/proc" unless testing */
+	/* --record and --replay: see gather_request; all NULL normally. */
+	const struct nl_transport *transport;
+	const struct nl_observer *observer;
+	const struct procnet_tap *tap;
 };
 
 /*

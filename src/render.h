@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "count.h"
 #include "sock.h"
 
 struct names;
@@ -71,6 +72,19 @@ struct summary {
 };
 
 void summary_add(struct summary *sum, const struct sock *s);
+
+struct count;
+
+/*
+ * -s is a preset of the counting engine (count.h): sockets grouped by
+ * proto, family and state, in that order (summary_keys, SUMMARY_NKEYS of
+ * them), printed in the summary's own layout. summary_from_count adds
+ * the rows of such an engine, after count_finish with no --top, to sum.
+ * Returns 0, or -EINVAL when the engine has other keys.
+ */
+enum { SUMMARY_NKEYS = 3 };
+extern const enum count_key summary_keys[SUMMARY_NKEYS];
+int summary_from_count(struct summary *sum, const struct count *c);
 
 /* Prints the summary as a table or (JSON formats) one object. */
 int render_summary(FILE *f, const struct render_opts *o, const struct summary *sum);

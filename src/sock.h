@@ -82,11 +82,25 @@ enum sock_timer_kind {
 	TIMER_PROBE = 4,     /* zero window probe */
 };
 
+/*
+ * A netlink socket's address (netlink_diag, /proc/net/netlink). The
+ * portid is the kernel's u32; an autobound one prints negative, as ss
+ * prints it. The destination is known from netlink_diag only.
+ */
+struct sock_netlink {
+	uint32_t portid;
+	uint32_t dst_portid;
+	uint32_t dst_group;
+	uint32_t groups;     /* the first 32 multicast groups, a bitmap */
+	uint8_t protocol;    /* NETLINK_ROUTE, NETLINK_SOCK_DIAG, ... */
+	bool connected;      /* NETLINK_CONNECTED: it has a destination */
+};
+
 struct owner;
 
 struct sock {
 	uint8_t proto;      /* enum proto */
-	uint8_t family;     /* AF_INET, AF_INET6, AF_UNIX, AF_PACKET */
+	uint8_t family;     /* AF_INET, AF_INET6, AF_UNIX, AF_PACKET, AF_NETLINK */
 	uint8_t state;      /* SS_* (kernel TCP_* numbering) */
 	uint8_t type;       /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW */
 	uint8_t timer;      /* enum sock_timer_kind; valid with has_timer */
@@ -119,6 +133,9 @@ struct sock {
 	const char *path;
 	uint32_t path_len;
 	uint64_t peer_inode; /* UNIX peer; 0 if none */
+
+	/* AF_NETLINK only; zero for other families. */
+	struct sock_netlink nl;
 
 	/* Optional details, NULL unless asked for and given by the kernel. */
 	const struct sock_tcpinfo *info;

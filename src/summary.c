@@ -1,5 +1,6 @@
 #include "render.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,6 +14,56 @@ void summary_add(struct summary *sum, const struct sock *s)
 	if (s->proto >= PROTO_COUNT || s->state >= SS_MAX)
 		return;
 	sum->count[s->proto][s->family == AF_INET6 ? 1 : 0][s->state]++;
+}
+
+const enum count_key summary_keys[SUMMARY_NKEYS] = {COUNT_PROTO, COUNT_FAMILY, COUNT_STATE};
+
+static bool cell_is(const struct count_cell *cell, const char *name)
+{
+	return name && strlen(name) == cell->len && memcmp(cell->text, name, cell->len) == 0;
+}
+
+/*
+ * The record values behind a row's cells, which are the names the
+ * engine took from sock.h: -1 for a name no record gives (an "unknown"
+ * protocol or state, which summary_add leaves out too).
+ */
+static int proto_of(const struct count_cell *cell)
+{
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if (cell_is(cell, proto_name((enum proto)p)))
+			return p;
+	return -1;
+}
+
+static int state_of(const struct count_cell *cell)
+{
+	if (cell_is(cell, "UNCONN"))
+		return SS_CLOSE;
+	for (int st = 0; st < SS_MAX; st++)
+		if (cell_is(cell, state_name((unsigned)st)))
+			return st;
+	return -1;
+}
+
+int summary_from_count(struct summary *sum, const struct count *c)
+{
+	size_t nkeys;
+	const enum count_key *keys = count_keys(c, &nkeys);
+	if (nkeys != SUMMARY_NKEYS || memcmp(keys, summary_keys, sizeof(summary_keys)) != 0)
+		return -EINVAL;
+	for (size_t i = 0; i < count_rows(c); i++) {
+		struct count_cell cell;
+		count_cell(c, i, 0, &cell);
+		int p = cell.kind == COUNT_CELL_VALUE ? proto_of(&cell) : -1;
+		count_cell(c, i, 1, &cell);
+		int fam = cell_is(&cell, "inet6") ? 1 : 0;
+		count_cell(c, i, 2, &cell);
+		int st = cell.kind == COUNT_CELL_VALUE ? state_of(&cell) : -1;
+		if (p >= 0 && st >= 0)
+			sum->count[p][fam][st] += count_row_n(c, i);
+	}
+	return 0;
 }
 
 /* Summary state slots: the kernel states, then UNCONN for datagram CLOSE. */

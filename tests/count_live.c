@@ -1,9 +1,10 @@
 /*
- * The count engine on the real kernel (gather and owners; query.c is
- * not in the build yet), the way main is to wire --count-by: a first pass over the listeners only (so
- * every connection's direction is known on arrival), then the counted
- * pass. tests/integration/test_count.py compares its output with counts
- * derived from ss.
+ * The count engine on the real kernel, driven straight from the gather
+ * and owners stages (no query engine, no options), in the sequence main
+ * uses for --count-by: a first pass over the listeners only (so every
+ * connection's direction is known on arrival), then the counted pass.
+ * tests/integration/test_count.py compares its output with counts
+ * derived from ss, so an engine fault shows apart from a wiring one.
  *
  * Usage: count_live KEYS [table|json] [TOP] [-P]   (TCP sockets, all states)
  */

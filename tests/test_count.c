@@ -15,6 +15,7 @@
 #include "count.h"
 #include "jsoncheck.h"
 #include "owners.h"
+#include "render.h"
 
 /* Fabricated records: the engine only reads them, so plain structs do. */
 static const struct owner own_nginx = {NULL, 100, 5, 33, "nginx", NULL};
@@ -565,6 +566,67 @@ static void queues_summed(void **state)
 	count_destroy(c);
 }
 
+/* Prints sum in both -s layouts into one string the caller frees. */
+static char *summary_text(const struct summary *sum)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	assert_non_null(f);
+	struct render_opts o = {.format = FORMAT_TABLE, .header = true};
+	assert_int_equal(render_summary(f, &o, sum), 0);
+	o.format = FORMAT_JSON;
+	assert_int_equal(render_summary(f, &o, sum), 0);
+	fclose(f);
+	return text;
+}
+
+/*
+ * -s as a preset of the engine: the summary filled from its rows equals,
+ * count for count and byte for byte in both layouts, the one filled
+ * socket by socket, for every family and for datagram and stream states.
+ */
+static void summary_preset(void **state)
+{
+	(void)state;
+	struct count *c;
+	assert_int_equal(count_create(&c, summary_keys, SUMMARY_NKEYS, NULL, 0), 0);
+	struct summary direct = {.protos = PROTO_BIT(PROTO_TCP) | PROTO_BIT(PROTO_UDP) |
+					   PROTO_BIT(PROTO_UNIX)};
+	struct summary preset = direct;
+	const struct sock socks[] = {
+		tcp4(SS_LISTEN, "0.0.0.0", 22, "0.0.0.0", 0),
+		tcp4(SS_ESTABLISHED, "10.0.0.1", 22, "10.0.0.2", 5000),
+		tcp6(SS_TIME_WAIT, "::1", 80, "::1", 5001),
+		tcp6(SS_SYN_RECV, "::1", 80, "::1", 5002),
+		udp4(SS_CLOSE, 53, "0.0.0.0", 0),
+		udp4(SS_ESTABLISHED, 5003, "10.0.0.3", 53),
+		unix_stream(SS_ESTABLISHED),
+		unix_stream(SS_LISTEN),
+	};
+	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
+		int times = (int)i + 1;
+		add(c, &socks[i], times);
+		for (int k = 0; k < times; k++)
+			summary_add(&direct, &socks[i]);
+	}
+	assert_int_equal(count_finish(c, 0), 0);
+	assert_int_equal(summary_from_count(&preset, c), 0);
+	assert_memory_equal(preset.count, direct.count, sizeof(direct.count));
+	char *want = summary_text(&direct);
+	char *got = summary_text(&preset);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	count_destroy(c);
+
+	/* An engine with other keys is not the preset. */
+	c = make("proto,state");
+	assert_int_equal(count_finish(c, 0), 0);
+	assert_int_equal(summary_from_count(&preset, c), -EINVAL);
+	count_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +647,7 @@ int main(void)
 		cmocka_unit_test(utf8_names_merge),
 		cmocka_unit_test(many_sockets_few_groups),
 		cmocka_unit_test(queues_summed),
+		cmocka_unit_test(summary_preset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/netlink_diag.h>
 #include <linux/packet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
@@ -585,6 +586,113 @@ static void test_build_unix_packet(void **state)
  * inet_diag sends INET_DIAG_SKV6ONLY, unasked, for every full inet6 socket
  * (inet_sk_diag_fill); TIME_WAIT and request sockets come without it.
  */
+static struct nlmsghdr *netlink_msg(uint8_t protocol, uint32_t portid, uint32_t ino)
+{
+	memset(&msg, 0, sizeof(msg));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(msg.b);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	struct netlink_diag_msg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	m->ndiag_family = AF_NETLINK;
+	m->ndiag_type = SOCK_RAW;
+	m->ndiag_protocol = protocol;
+	m->ndiag_portid = portid;
+	m->ndiag_ino = ino;
+	m->ndiag_cookie[0] = 5;
+	return nlh;
+}
+
+static void test_netlink(void **state)
+{
+	(void)state;
+	struct sock s;
+	struct diag_scratch sc;
+	struct nlmsghdr *nlh = netlink_msg(NETLINK_ROUTE, 4242, 9001);
+	uint32_t mem[SOCK_MEMINFO_VARS] = {832, 212992, 16, 212992};
+	mnl_attr_put(nlh, NETLINK_DIAG_MEMINFO, sizeof(mem), mem);
+	uint64_t groups = 0x11;
+	mnl_attr_put(nlh, NETLINK_DIAG_GROUPS, sizeof(groups), &groups);
+	assert_int_equal(diag_parse(nlh, PROTO_NETLINK, &s, &sc), 0);
+	assert_int_equal(s.family, AF_NETLINK);
+	assert_int_equal(s.type, SOCK_RAW);
+	assert_int_equal(s.state, SS_CLOSE);
+	assert_int_equal(s.nl.protocol, NETLINK_ROUTE);
+	assert_int_equal(s.nl.portid, 4242);
+	assert_false(s.nl.connected);
+	assert_int_equal(s.nl.groups, 0x11);
+	assert_int_equal(s.inode, 9001);
+	assert_int_equal(s.cookie, 5);
+	/* The queues are the memory counters, as ss shows them. */
+	assert_int_equal(s.recv_q, 832);
+	assert_int_equal(s.send_q, 16);
+	assert_false(s.has_uid);
+
+	/* A connected socket keeps its destination. */
+	nlh = netlink_msg(NETLINK_GENERIC, (uint32_t)-4097, 9002);
+	struct netlink_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	m->ndiag_state = 1;
+	m->ndiag_dst_portid = 77;
+	m->ndiag_dst_group = 3;
+	assert_int_equal(diag_parse(nlh, PROTO_NETLINK, &s, &sc), 0);
+	assert_true(s.nl.connected);
+	assert_int_equal(s.nl.dst_portid, 77);
+	assert_int_equal(s.nl.dst_group, 3);
+	assert_int_equal((int32_t)s.nl.portid, -4097);
+	assert_int_equal(s.recv_q, 0);
+
+	/* Truncated, of the wrong family, or with a lying attribute: rejected. */
+	nlh = netlink_msg(NETLINK_ROUTE, 1, 1);
+	nlh->nlmsg_len = NLMSG_HDRLEN + sizeof(struct netlink_diag_msg) - 1;
+	assert_int_equal(diag_parse(nlh, PROTO_NETLINK, &s, &sc), -EINVAL);
+	assert_int_equal(s.inode, 0);
+	nlh = netlink_msg(NETLINK_ROUTE, 1, 1);
+	m = mnl_nlmsg_get_payload(nlh);
+	m->ndiag_family = AF_INET;
+	assert_int_equal(diag_parse(nlh, PROTO_NETLINK, &s, &sc), -EINVAL);
+	nlh = netlink_msg(NETLINK_ROUTE, 1, 1);
+	struct nlattr *a = mnl_attr_nest_start(nlh, NETLINK_DIAG_GROUPS);
+	a->nla_len = 300;
+	assert_int_equal(diag_parse(nlh, PROTO_NETLINK, &s, &sc), -EINVAL);
+	assert_null(s.mem);
+	/* Short attributes are ignored, not read past. */
+	nlh = netlink_msg(NETLINK_ROUTE, 1, 1);
+	mnl_attr_put(nlh, NETLINK_DIAG_GROUPS, 2, "ab");
+	mnl_attr_put(nlh, NETLINK_DIAG_MEMINFO, 4, mem);
+	assert_int_equal(diag_parse(nlh, PROTO_NETLINK, &s, &sc), 0);
+	assert_int_equal(s.nl.groups, 0);
+	assert_int_equal(s.recv_q, 0);
+}
+
+static void test_build_netlink_mptcp(void **state)
+{
+	(void)state;
+	union {
+		uint64_t align;
+		unsigned char b[256];
+	} buf;
+	struct diag_request r = {.proto = PROTO_NETLINK, .states = STATES_ALL};
+	size_t n = diag_build_request(buf.b, sizeof(buf.b), &r, 3);
+	const struct nlmsghdr *nlh = (const void *)buf.b;
+	assert_int_equal(n, NLMSG_HDRLEN + sizeof(struct netlink_diag_req));
+	const struct netlink_diag_req *q = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(q->sdiag_family, AF_NETLINK);
+	assert_int_equal(q->sdiag_protocol, NDIAG_PROTO_ALL);
+	assert_int_equal(q->ndiag_show, NDIAG_SHOW_MEMINFO | NDIAG_SHOW_GROUPS);
+
+	/* MPTCP's number does not fit the request's byte: the attribute names it. */
+	r = (struct diag_request){.proto = PROTO_MPTCP, .family = AF_INET6, .states = STATES_ALL};
+	n = diag_build_request(buf.b, sizeof(buf.b), &r, 4);
+	assert_int_equal(n, NLMSG_HDRLEN + sizeof(struct inet_diag_req_v2) + NLA_HDRLEN + 4);
+	const struct inet_diag_req_v2 *i = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(i->sdiag_family, AF_INET6);
+	const struct nlattr *a = req_attr(nlh, sizeof(*i), INET_DIAG_REQ_PROTOCOL);
+	assert_non_null(a);
+	assert_int_equal(mnl_attr_get_u32(a), IPPROTO_MPTCP);
+
+	/* Ping sockets have no diag module: no request at all. */
+	r = (struct diag_request){.proto = PROTO_ICMP, .family = AF_INET};
+	assert_int_equal(diag_build_request(buf.b, sizeof(buf.b), &r, 5), 0);
+}
+
 static void test_v6only(void **state)
 {
 	(void)state;
@@ -648,6 +756,8 @@ int main(void)
 		cmocka_unit_test(test_build_raw),
 		cmocka_unit_test(test_build_unix_packet),
 		cmocka_unit_test(test_v6only),
+		cmocka_unit_test(test_netlink),
+		cmocka_unit_test(test_build_netlink_mptcp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,7 +92,9 @@ static void test_combined_short(void **state)
 	options_finish(&o);
 
 	PARSE_OK(&o, "-xw0", "-P", "-H", "-j");
-	assert_int_equal(o.protos, PROTO_BIT(PROTO_UNIX) | PROTO_BIT(PROTO_RAW) | PROTO_BIT(PROTO_PACKET));
+	/* -w brings the ping sockets with the raw ones. */
+	assert_int_equal(o.protos, PROTO_BIT(PROTO_UNIX) | PROTO_BIT(PROTO_RAW) |
+					   PROTO_BIT(PROTO_ICMP) | PROTO_BIT(PROTO_PACKET));
 	assert_false(o.render.processes);
 	assert_false(o.render.header);
 	assert_int_equal(o.render.format, FORMAT_JSON);
@@ -282,8 +284,8 @@ static void test_usage_messages(void **state)
 	expect_message("option '--tcp' takes no argument", (const char *[]){"--tcp=1", NULL});
 	expect_message("option '--numeric' takes no argument",
 		       (const char *[]){"-t", "--nu=3", NULL});
-	expect_message("ambiguous option '--n' (could be --net, --no-header, --no-processes, "
-		       "--numeric)", (const char *[]){"--n", NULL});
+	expect_message("ambiguous option '--n' (could be --net, --netlink, --no-header, "
+		       "--no-processes, --numeric)", (const char *[]){"--n", NULL});
 	expect_message("ambiguous option '--no' (could be --no-header, --no-processes)",
 		       (const char *[]){"--no=x", NULL});
 	expect_message("unknown option '--x'", (const char *[]){"--x", NULL});
@@ -333,6 +335,52 @@ static void test_usage_errors(void **state)
 	expect_error("--state", (const char *[]){"--state", "estab", NULL});
 }
 
+/* --count-by, --top, --output and the metrics formats. */
+static void test_counting(void **state)
+{
+	(void)state;
+	struct options o;
+	PARSE_OK(&o, "-ta", "--count-by", "direction,port", "--top=5", "--output", "/tmp/x");
+	assert_int_equal(o.ncount_keys, 2);
+	assert_int_equal(o.count_keys[0], COUNT_DIRECTION);
+	assert_int_equal(o.count_keys[1], COUNT_PORT);
+	assert_int_equal(o.top, 5);
+	assert_string_equal(o.output, "/tmp/x");
+	assert_false(o.metrics);
+	options_finish(&o);
+
+	/* The metrics formats count every socket unless told otherwise. */
+	PARSE_OK(&o, "--format", "openmetrics");
+	assert_true(o.metrics);
+	assert_int_equal(o.metrics_format, METRICS_OPENMETRICS);
+	assert_int_equal(o.states, STATES_ALL);
+	options_finish(&o);
+	PARSE_OK(&o, "-l", "--format=prometheus");
+	assert_int_equal(o.metrics_format, METRICS_PROMETHEUS);
+	assert_int_equal(o.states, STATES_LISTENING);
+	options_finish(&o);
+	/* The last format wins, -j among them. */
+	PARSE_OK(&o, "--format=prometheus", "-j");
+	assert_false(o.metrics);
+	assert_int_equal(o.render.format, FORMAT_JSON);
+	options_finish(&o);
+	PARSE_OK(&o, "--format=prometheus", "--top", "3");
+	assert_int_equal(o.top, 3);
+	options_finish(&o);
+
+	expect_message("bad --count-by key 'foo'", (const char *[]){"--count-by", "proto,foo", NULL});
+	expect_message("bad --count-by key 'proto'", (const char *[]){"--count-by=proto,proto", NULL});
+	expect_message("bad --count-by key ''", (const char *[]){"--count-by=", NULL});
+	expect_message("bad --top value '0'", (const char *[]){"--count-by=state", "--top=0", NULL});
+	expect_message("bad --top value '-1'", (const char *[]){"--count-by=state", "--top=-1", NULL});
+	expect_message("--top needs --count-by or a metrics --format", (const char *[]){"--top=2", NULL});
+	expect_message("-s and --count-by cannot be combined",
+		       (const char *[]){"-s", "--count-by=state", NULL});
+	expect_message("bad --output value '': an empty file name", (const char *[]){"--output=", NULL});
+	expect_message("unknown format 'prom' (use table, json, ndjson, prometheus or openmetrics)",
+		       (const char *[]){"--format=prom", NULL});
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_options_filter),
 		cmocka_unit_test(test_usage_messages),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_counting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -396,6 +396,112 @@ static void test_read_packet(void **state)
 	socklist_finish(&l);
 }
 
+#define PROTO_FIXTURE TEST_DATA "/proto/proc"
+
+/* Ping sockets: the udp layout, the local port being the echo identifier. */
+static void test_read_icmp(void **state)
+{
+	(void)state;
+	struct socklist l;
+	socklist_init(&l);
+	assert_int_equal(read_proc(PROTO_FIXTURE, PROTO_ICMP, AF_UNSPEC, STATES_ALL, collect, &l),
+			 0);
+	assert_int_equal(l.len, 3);
+	const struct sock *s = find_inode(&l, 7818157);
+	assert_non_null(s);
+	assert_int_equal(s->family, AF_INET);
+	assert_int_equal(s->type, SOCK_DGRAM);
+	assert_int_equal(s->state, SS_CLOSE);
+	assert_int_equal(s->local.port, 0x6F2A);
+	assert_true(s->has_uid);
+	assert_string_equal(sock_proto_name(s), "icmp");
+	assert_string_equal(sock_state_name(s), "UNCONN");
+	s = find_inode(&l, 7818158);
+	assert_non_null(s);
+	assert_int_equal(s->state, SS_ESTABLISHED);
+	s = find_inode(&l, 7818159);
+	assert_non_null(s);
+	assert_int_equal(s->family, AF_INET6);
+	assert_string_equal(sock_proto_name(s), "icmp6");
+	socklist_finish(&l);
+}
+
+static const char netlink_line[] =
+	"00000000a1a7b157 0   6966       00000011 832      16       0     2        0        7818160 ";
+
+static void test_parse_netlink(void **state)
+{
+	(void)state;
+	struct sock s;
+	assert_int_equal(procnet_parse_netlink(netlink_line, strlen(netlink_line), PROTO_NETLINK,
+					       &s), 0);
+	assert_int_equal(s.proto, PROTO_NETLINK);
+	assert_int_equal(s.family, AF_NETLINK);
+	assert_int_equal(s.state, SS_CLOSE);
+	assert_int_equal(s.nl.protocol, 0);
+	assert_int_equal(s.nl.portid, 6966);
+	assert_int_equal(s.nl.groups, 0x11);
+	assert_int_equal(s.recv_q, 832);
+	assert_int_equal(s.send_q, 16);
+	assert_int_equal(s.inode, 7818160);
+	assert_false(s.has_uid);
+	assert_false(s.nl.connected);
+
+	/* Every prefix that cuts a column short is rejected, never read past. */
+	size_t full = strlen(netlink_line);
+	for (size_t n = 0; n < full; n++) {
+		char *copy = malloc(n ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, netlink_line, n);
+		int r = procnet_parse_netlink(copy, n, PROTO_NETLINK, &s);
+		/* Only the inode column cut short still parses, as a smaller number. */
+		if (n < full - 7)
+			assert_int_equal(r, -EINVAL);
+		free(copy);
+	}
+	static const char *const bad[] = {
+		"sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode",
+		"00000000a1a7b157 256 6966       00000000 0        0        0     2        0        1",
+		"00000000a1a7b157 0   4294967296 00000000 0        0        0     2        0        1",
+		"00000000a1a7b157 0   1          0000000g 0        0        0     2        0        1",
+		"00000000a1a7b157 0   1          000000001 0       0        0     2        0        1",
+		"00000000a1a7b157 0   1          00000000 -1       0        0     2        0        1",
+		"00000000a1a7b157 0   1          00000000 0        0        2     2        0        1",
+		"00000000a1a7b157 0   1          00000000 0        0        0     2        0        1 x",
+		"00000000a1a7b157 0   1          00000000 0        0        0     2        0        99999999999999999999",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(procnet_parse_netlink(bad[i], strlen(bad[i]), PROTO_NETLINK, &s),
+				 -EINVAL);
+}
+
+static void test_read_netlink(void **state)
+{
+	(void)state;
+	struct socklist l;
+	socklist_init(&l);
+	assert_int_equal(read_proc(PROTO_FIXTURE, PROTO_NETLINK, AF_NETLINK, STATES_ALL, collect,
+				   &l), 0);
+	assert_int_equal(l.len, 9);
+	const struct sock *s = find_inode(&l, 7818160);
+	assert_non_null(s);
+	assert_int_equal(s->nl.portid, 6966);
+	assert_int_equal(s->nl.groups, 1);
+	assert_string_equal(sock_proto_name(s), "nl");
+	assert_string_equal(sock_family_name(s), "netlink");
+	s = find_inode(&l, 7819462);
+	assert_non_null(s);
+	assert_int_equal(s->nl.protocol, 4);
+	assert_int_equal(s->nl.portid, 0);
+	socklist_finish(&l);
+	/* Unconnected, like every netlink socket: not in the default view. */
+	socklist_init(&l);
+	assert_int_equal(read_proc(PROTO_FIXTURE, PROTO_NETLINK, AF_NETLINK, STATES_DEFAULT,
+				   collect, &l), 0);
+	assert_int_equal(l.len, 0);
+	socklist_finish(&l);
+}
+
 static int stop_after_one(void *arg, const struct sock *s)
 {
 	(void)s;
@@ -632,6 +738,9 @@ int main(void)
 		cmocka_unit_test(test_read_udp_raw),
 		cmocka_unit_test(test_read_unix),
 		cmocka_unit_test(test_read_packet),
+		cmocka_unit_test(test_read_icmp),
+		cmocka_unit_test(test_parse_netlink),
+		cmocka_unit_test(test_read_netlink),
 		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_big_file),
 		cmocka_unit_test(test_live),

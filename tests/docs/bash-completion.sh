@@ -58,12 +58,17 @@ preds=(state exclude sport dport src dst)
 
 checks() {
 	exactly 'sockstat --fo' --format=
-	exactly 'sockstat --format ' table json ndjson
+	exactly 'sockstat --format ' table json ndjson prometheus openmetrics
+	exactly 'sockstat --format pr' prometheus
+	exactly 'sockstat --count-by ' proto family state local-addr local-port peer-addr \
+		peer-port peer-net direction port process user netns cgroup
+	exactly 'sockstat --count-by state,pe' state,peer-addr state,peer-port state,peer-net
+	exactly 'sockstat --count-by=proc' --count-by=process
 	exactly 'sockstat --format nd' ndjson
 	exactly 'sockstat --source ' auto netlink proc
-	exactly 'sockstat -f ' inet inet6 unix packet
-	exactly 'sockstat --family ' inet inet6 unix packet
-	exactly 'sockstat -tf ' inet inet6 unix packet
+	exactly 'sockstat -f ' inet inet6 unix packet netlink
+	exactly 'sockstat --family ' inet inet6 unix packet netlink
+	exactly 'sockstat -tf ' inet inet6 unix packet netlink
 	exactly 'sockstat -f inet,u' inet,unix
 	exactly 'sockstat -f inet,unix,p' inet,unix,packet
 	exactly 'sockstat -t state ' "${states[@]}"

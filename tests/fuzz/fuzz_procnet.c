@@ -1,7 +1,7 @@
 /*
  * The /proc/net line parsers. The first byte picks a file of the protocol
- * table, counted in table order (today the eight inet files, unix,
- * packet), and so its parser; the rest is one line, exactly as
+ * table, counted in table order (the inet files, unix, packet,
+ * netlink), and so its parser; the rest is one line, exactly as
  * procnet_read hands it over: not NUL-terminated, without its newline.
  */
 #include <errno.h>
@@ -85,6 +85,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case PROTO_PROC_PACKET:
 		r = procnet_parse_packet(line, len, proto, &s);
+		break;
+	case PROTO_PROC_NETLINK:
+		r = procnet_parse_netlink(line, len, proto, &s);
+		if (r == 0 && s.family != AF_NETLINK)
+			fuzz_fail("netlink record with the wrong family");
 		break;
 	}
 	if (r != 0 && r != -EINVAL)

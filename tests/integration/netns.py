@@ -473,6 +473,31 @@ def run_isolated(main):
     sys.exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
 
+def make_time_wait(port):
+    """Leaves a TIME_WAIT socket 127.0.0.1:CLIENT -> 127.0.0.1:port (the
+    client closes first, so its side waits) and returns CLIENT. It lasts
+    the kernel's 60 seconds, so a slow run makes a fresh one when it needs
+    one."""
+    lt = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lt.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lt.bind(("127.0.0.1", port))
+    lt.listen(8)
+    ct, st = tcp_pair(lt, socket.AF_INET, ("127.0.0.1", port))
+    ctport = ct.getsockname()[1]
+    ct.close()
+    wait_for(lambda: st.recv(1) == b"")
+    st.close()
+    lt.close()
+    return ctport
+
+
+def time_wait_gone(keys):
+    """Whether every TIME_WAIT among keys (table keys) has expired by now:
+    one that ends between two listings is in one of them only."""
+    now = {ss_key(d) for d in ss_rows(["-tan", "state", "time-wait"])}
+    return all(k[1] == "TIME_WAIT" and k not in now for k in keys)
+
+
 def tcp_pair(listener, family, connect_addr):
     """Connects a client to listener and accepts it; returns (client,
     server) sockets, both ESTABLISHED."""
@@ -637,16 +662,7 @@ class StdPopulation(Population):
         if self.sm["laddr"] != "::ffff:127.0.0.1":
             raise RuntimeError("v4-mapped pair has local %r" % self.sm["laddr"])
 
-        # TIME_WAIT: the client closes first, so the client side waits.
-        lt = socket.socket(A4, ST)
-        lt.bind(("127.0.0.1", TW_PORT))
-        lt.listen(8)
-        ct, st = tcp_pair(lt, A4, ("127.0.0.1", TW_PORT))
-        ctport = ct.getsockname()[1]
-        ct.close()
-        wait_for(lambda: st.recv(1) == b"")
-        st.close()
-        lt.close()
+        ctport = make_time_wait(TW_PORT)
         self.tw = self.add(proto="tcp", base="tcp", family="inet", state="TIME_WAIT",
                            recvq=0, sendq=0,
                            local="127.0.0.1:%d" % ctport, peer="127.0.0.1:%d" % TW_PORT,

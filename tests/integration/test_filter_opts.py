@@ -218,8 +218,8 @@ def check_messages(ck):
     ck.begin("usage messages")
     for args, first in (
             (["--tcp=1"], "option '--tcp' takes no argument"),
-            (["--n"], "ambiguous option '--n' (could be --net, --no-header, --no-processes, "
-                      "--numeric)"),
+            (["--n"], "ambiguous option '--n' (could be --net, --netlink, --no-header, "
+                      "--no-processes, --numeric)"),
             (["--x"], "unknown option '--x'"),
             (["--numeric", "-Zt"], "unknown option '-Z'"),
             (["-tN"], "option '-N' needs an argument"),

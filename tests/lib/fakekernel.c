@@ -10,6 +10,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/netlink_diag.h>
 #include <linux/packet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
@@ -194,5 +195,20 @@ struct nlmsghdr *fake_put_packet(struct fake_dgram *d, uint32_t seq, uint8_t typ
 	m->pdiag_num = ethertype;
 	m->pdiag_ino = inode;
 	m->pdiag_cookie[0] = cookie;
+	return nlh;
+}
+
+struct nlmsghdr *fake_put_netlink(struct fake_dgram *d, uint32_t seq, uint8_t protocol,
+				  uint32_t portid, uint32_t inode, uint32_t cookie)
+{
+	struct nlmsghdr *nlh = fake_put(d, SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, seq, 0,
+					sizeof(struct netlink_diag_msg));
+	struct netlink_diag_msg *m = NLMSG_DATA(nlh);
+	m->ndiag_family = AF_NETLINK;
+	m->ndiag_type = SOCK_RAW;
+	m->ndiag_protocol = protocol;
+	m->ndiag_portid = portid;
+	m->ndiag_ino = inode;
+	m->ndiag_cookie[0] = cookie;
 	return nlh;
 }

@@ -103,4 +103,8 @@ struct nlmsghdr *fake_put_unix(struct fake_dgram *d, uint32_t seq, uint8_t type,
 struct nlmsghdr *fake_put_packet(struct fake_dgram *d, uint32_t seq, uint8_t type,
 				 uint16_t ethertype, uint32_t inode, uint32_t cookie);
 
+/* One netlink_diag reply: a socket of netlink protocol protocol at portid. */
+struct nlmsghdr *fake_put_netlink(struct fake_dgram *d, uint32_t seq, uint8_t protocol,
+				  uint32_t portid, uint32_t inode, uint32_t cookie);
+
 #endif
