@@ -33,13 +33,19 @@ NOBODY = 65534
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+def own_dump_socket(o):
+    """sockstat's own sock_diag socket, made after the owners scan (so
+    holderless) and new in every run: a netlink socket with a port id."""
+    return (o.get("proto") == "nl" and not o.get("processes") and
+            (o.get("local") or {}).get("portid"))
+
+
 def canon(objs):
     """inode -> sorted holders (pid, fd, command, user), leaving out the
-    sockets sockstat itself holds (its own netlink sockets differ from
-    run to run)."""
+    sockets sockstat itself holds, which differ from run to run."""
     out = {}
     for o in objs:
-        if not o.get("inode"):
+        if not o.get("inode") or own_dump_socket(o):
             continue
         hs = o.get("processes") or []
         if any(h.get("command") == "sockstat" for h in hs):
@@ -49,8 +55,13 @@ def canon(objs):
 
 
 def table_lines(text):
-    """The table's rows, sorted, minus those of sockstat's own sockets."""
-    return sorted(l for l in text.splitlines()[1:] if " sockstat" not in l)
+    """The table's rows, sorted, minus those of sockstat's own sockets
+    (as in canon: a holderless netlink row with a port id)."""
+    def own(l):
+        f = l.split()
+        return " sockstat" in l or (f[0] == "nl" and f[-1] == "-" and
+                                    not f[4].endswith(":0"))
+    return sorted(l for l in text.splitlines()[1:] if l.strip() and not own(l))
 
 
 def bpf_built(ck):
