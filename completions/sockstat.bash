@@ -14,12 +14,12 @@ _sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
 	TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING UNCONN'
 
 _sockstat_long='--tcp --udp --raw --unix --packet --mptcp --netlink --ipv4 --ipv6 --family=
-	--all --listening --net= --source= --record= --replay= --numeric --resolve --processes
+	--all --listening --net= --source= --kill --dry-run --record= --replay= --numeric --resolve --processes
 	--no-processes --owners= --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
 	--state= --count-by= --top= --output= --help --version'
 
-_sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
+_sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -K -n -r -p -P -e -i -m -o
 	-s -H -j -h -V'
 
 # The words a FILTER expression may start with; after an expression, the
@@ -27,7 +27,7 @@ _sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -n -r -p -P -e -i -m -o
 # The --count-by keys.
 _sockstat_count_keys='proto family state local-addr local-port peer-addr peer-port peer-net direction port process user netns cgroup'
 
-_sockstat_predicates='state exclude sport dport src dst'
+_sockstat_predicates='state exclude sport dport src dst dev fwmark autobound'
 
 # Adds the words of $2 that start with $1 to COMPREPLY, each prefixed by $3.
 _sockstat_add()
@@ -168,8 +168,15 @@ _sockstat_filter()
 	and|or|not|'&&'|'||'|'!'|'(')
 		_sockstat_add "$cur" "$_sockstat_predicates not"
 		;;
-	sport|dport|src|dst|=|==|'!='|'<'|'>'|'<='|'>='|eq|ne|neq|lt|gt|le|ge|leq|geq)
-		# An address or a port: nothing to offer.
+	dev)
+		# The devices of this namespace (those of -N's are not known here).
+		local d
+		for d in /sys/class/net/*; do
+			[[ -e $d ]] && _sockstat_add "$cur" "${d##*/}"
+		done
+		;;
+	sport|dport|src|dst|fwmark|=|==|'!='|'<'|'>'|'<='|'>='|eq|ne|neq|lt|gt|le|ge|leq|geq)
+		# An address, a port or a mark: nothing to offer.
 		;;
 	*)
 		_sockstat_add "$cur" "$_sockstat_predicates and or not"

@@ -53,7 +53,7 @@ function __sockstat_filter_place
             echo first
         case and or not '&&' '||' '!' '('
             echo operator
-        case sport dport src dst state exclude '=' '==' '!=' '<' '>' '<=' '>=' eq ne neq lt gt le ge leq geq
+        case sport dport src dst dev fwmark state exclude '=' '==' '!=' '<' '>' '<=' '>=' eq ne neq lt gt le ge leq geq
             echo operand
         case '*'
             echo next
@@ -90,6 +90,8 @@ complete -c sockstat -s a -l all -d 'listening and non-listening sockets'
 complete -c sockstat -s l -l listening -d 'listening and unconnected sockets only'
 complete -c sockstat -s N -l net -r -a '(__sockstat_netns)' -d 'look inside a network namespace'
 complete -c sockstat -l source -x -a 'auto netlink proc' -d 'where socket data comes from'
+complete -c sockstat -s K -l kill -d 'close the selected TCP and UDP sockets'
+complete -c sockstat -l dry-run -d 'with -K: show what would be closed, close nothing'
 complete -c sockstat -l record -r -F -d 'save the kernel replies of this run to FILE'
 complete -c sockstat -l replay -r -F -d 'list the sockets recorded in FILE instead'
 complete -c sockstat -s n -l numeric -d 'numeric ports, no service names'
@@ -118,7 +120,7 @@ complete -c sockstat -s V -l version -d 'show the version and exit'
 
 # The trailing FILTER: ss's keywords, and states after state/exclude.
 complete -c sockstat -n __sockstat_after_state_word -x -a "$sockstat_states" -d 'socket state'
-complete -c sockstat -n 'contains -- (__sockstat_filter_place) first operator next' -f -a 'state exclude sport dport src dst' -d 'filter keyword'
+complete -c sockstat -n 'contains -- (__sockstat_filter_place) first operator next' -f -a 'state exclude sport dport src dst dev fwmark autobound' -d 'filter keyword'
 complete -c sockstat -n 'contains -- (__sockstat_filter_place) operator next' -f -a not -d 'filter operator'
 complete -c sockstat -n 'test (__sockstat_filter_place) = next' -f -a 'and or' -d 'filter operator'
 complete -c sockstat -n 'test (__sockstat_filter_place) = operand' -f

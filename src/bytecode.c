@@ -59,8 +59,16 @@ static int cond_family(const struct fnode *n, int family, int *alen)
 static size_t leaf_size(const struct fnode *n, int family)
 {
 	int alen;
-	if (n->kind == FN_PORT)
+	switch (n->kind) {
+	case FN_PORT:
 		return 2 * sizeof(struct inet_diag_bc_op);
+	case FN_DEV:
+		return sizeof(struct inet_diag_bc_op) + sizeof(uint32_t);
+	case FN_MARK:
+		return sizeof(struct inet_diag_bc_op) + sizeof(struct inet_diag_markcond);
+	case FN_AUTO:
+		return sizeof(struct inet_diag_bc_op);
+	}
 	cond_family(n, family, &alen);
 	return sizeof(struct cond_op) + (size_t)alen;
 }
@@ -88,6 +96,17 @@ static enum klass leaf_class(const struct fnode *n, int family, bool super)
 	case FN_UNIX:
 		/* Never true for an inet socket: exact, not an approximation. */
 		return K_FALSE;
+	case FN_DEV:
+	case FN_MARK:
+	case FN_AUTO:
+		/*
+		 * Pushed down as ss pushes them. The kernel reads the mark of
+		 * TIME_WAIT and request sockets, which it does not report,
+		 * and knows which ports were bound by hand, which user space
+		 * only guesses: like ss, both judge, and a socket must pass
+		 * both.
+		 */
+		return K_CODE;
 	}
 	/* The holders are not the kernel's to judge: approximate. */
 	return super ? K_TRUE : K_FALSE;
@@ -182,6 +201,23 @@ static void put_op(struct compile *c, size_t pos, unsigned code, size_t len, siz
 	memcpy(c->buf + pos, &op, sizeof(op));
 }
 
+/* A device, mark or autobound op of len bytes at pos. */
+static void gen_other(struct compile *c, const struct fnode *n, size_t pos, size_t len,
+		      size_t fail)
+{
+	unsigned char *arg = c->buf + pos + sizeof(struct inet_diag_bc_op);
+	if (n->kind == FN_DEV) {
+		put_op(c, pos, INET_DIAG_BC_DEV_COND, len, fail);
+		memcpy(arg, &n->value, sizeof(n->value));
+	} else if (n->kind == FN_MARK) {
+		put_op(c, pos, INET_DIAG_BC_MARK_COND, len, fail);
+		struct inet_diag_markcond m = {.mark = n->value, .mask = n->mask};
+		memcpy(arg, &m, sizeof(m));
+	} else {
+		put_op(c, pos, INET_DIAG_BC_AUTO, len, fail);
+	}
+}
+
 /* Writes a leaf's op at pos; a false result jumps to fail. */
 static void gen_leaf(struct compile *c, const struct fnode *n, size_t pos, size_t fail)
 {
@@ -199,6 +235,10 @@ static void gen_leaf(struct compile *c, const struct fnode *n, size_t pos, size_
 		hc.port = n->port;
 		memcpy(c->buf + pos + sizeof(struct inet_diag_bc_op), &hc, sizeof(hc));
 		memcpy(c->buf + pos + sizeof(struct cond_op), n->addr, (size_t)alen);
+		return;
+	}
+	if (n->kind == FN_DEV || n->kind == FN_MARK || n->kind == FN_AUTO) {
+		gen_other(c, n, pos, len, fail);
 		return;
 	}
 	/* The kernel has only >= and <=: x < p is x <= p-1, x > p is x >= p+1. */

@@ -285,6 +285,10 @@ static int parse_inet(const unsigned char *p, size_t len, const struct proto_des
 		case INET_DIAG_SKMEMINFO:
 			s->mem = get_mem(&a, sc);
 			break;
+		case INET_DIAG_MARK:
+			/* Sent unasked, to a requester with CAP_NET_ADMIN only. */
+			(void)get_u32(&a, &s->mark);
+			break;
 		case INET_DIAG_SKV6ONLY:
 			/* Sent unasked for every full inet6 socket. */
 			if (a.len >= 1 && m.idiag_family == AF_INET6) {

@@ -131,8 +131,13 @@ static const char *service(struct field_ctx *c, const struct sock *s, uint16_t p
 	return names_service(c->names, port, (enum proto)s->proto);
 }
 
+/*
+ * An inet endpoint; ifindex, when not 0, is the device the socket is
+ * bound to, shown as ss shows it: "0.0.0.0%lo:7002", "[fe80::1]%eth0:22"
+ * (the device then stands for the scope too).
+ */
 static void cell_inet(struct field_ctx *c, struct buf *b, const struct sock *s,
-		      const struct sock_endpoint *e)
+		      const struct sock_endpoint *e, uint32_t ifindex)
 {
 	const char *host = host_name(c, s, e);
 	if (host) {
@@ -145,11 +150,15 @@ static void cell_inet(struct field_ctx *c, struct buf *b, const struct sock *s,
 	} else {
 		buf_addc(b, '[');
 		add_addr(b, AF_INET6, e->addr);
-		if (e->scope) {
+		if (e->scope && !ifindex) {
 			buf_addc(b, '%');
 			add_ifname_or_num(c, b, e->scope);
 		}
 		buf_addc(b, ']');
+	}
+	if (ifindex) {
+		buf_addc(b, '%');
+		add_ifname_or_num(c, b, ifindex);
 	}
 	buf_addc(b, ':');
 	const char *svc = service(c, s, e->port);
@@ -249,7 +258,7 @@ static void cell_unix_local(struct buf *b, const struct sock *s)
 static void cell_local(struct field_ctx *c, struct buf *b, const struct sock *s)
 {
 	if (is_inet(s)) {
-		cell_inet(c, b, s, &s->local);
+		cell_inet(c, b, s, &s->local, s->ifindex);
 	} else if (s->family == AF_UNIX) {
 		cell_unix_local(b, s);
 	} else if (s->family == AF_PACKET) {
@@ -273,7 +282,7 @@ static void cell_local(struct field_ctx *c, struct buf *b, const struct sock *s)
 static void cell_peer(struct field_ctx *c, struct buf *b, const struct sock *s)
 {
 	if (is_inet(s)) {
-		cell_inet(c, b, s, &s->peer);
+		cell_inet(c, b, s, &s->peer, 0);
 	} else if (s->family == AF_UNIX && s->peer_inode) {
 		buf_add(b, "* ", 2);
 		buf_addu(b, s->peer_inode);

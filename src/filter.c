@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "filter_impl.h"
 #include "names.h"
 #include "owners.h"
+#include "util.h"
 
 /*
  * The lexer works on the caller's words in place: a filter may arrive as
@@ -564,6 +566,60 @@ static int split_endpoint(struct parser *p, const struct token *t, char *s, bool
 }
 
 /*
+ * Could s be a host name (letters, digits, '-', '.', '_', with a letter
+ * somewhere)? Anything else that is not an address stays a bad address,
+ * without a lookup.
+ */
+static bool is_host_name(const char *s)
+{
+	bool letter = false;
+	size_t len = strlen(s);
+	if (len == 0 || len > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isalpha(c))
+			letter = true;
+		else if (!isdigit(c) && c != '-' && c != '.' && c != '_')
+			return false;
+	}
+	return letter;
+}
+
+/* The most addresses of one host name a filter keeps. */
+enum { HOST_ADDRS_MAX = 16 };
+
+/*
+ * A host name in src/dst, resolved now, once: the or of one condition
+ * per address, each a copy of first (side, port, qualifier) with that
+ * address in full, as ss does. An unknown name fails on t.
+ */
+static int host_nodes(struct parser *p, const struct token *t, const char *name, int fam,
+		      struct fnode *first, struct fnode **out)
+{
+	struct names_addr addrs[HOST_ADDRS_MAX];
+	int n = p->names ? names_host_addrs(p->names, name, fam, addrs, HOST_ADDRS_MAX) : -ENOENT;
+	if (n <= 0)
+		return fail(p, t, "unknown host '%s'", name);
+	struct fnode *acc = NULL;
+	for (int i = 0; i < n; i++) {
+		struct fnode *h = i == 0 ? first : new_node(p, FN_HOST);
+		if (!h)
+			return -ENOMEM;
+		uint32_t id = h->id;
+		*h = *first;
+		h->id = id;
+		h->family = (uint8_t)addrs[i].family;
+		h->prefix_len = addrs[i].family == AF_INET ? 32 : 128;
+		memcpy(h->addr, addrs[i].addr, 16);
+		if (!(acc = acc ? new_pair(p, FN_OR, acc, h) : h))
+			return -ENOMEM;
+	}
+	*out = acc;
+	return 0;
+}
+
+/*
  * Parses an endpoint "[FAMILY:]ADDR[/LEN][:PORT]" or a UNIX pattern into
  * a new FN_HOST or FN_UNIX node. Forms: "*", "*:22", ":22", "10/8",
  * "127.0.0.1:ssh", "[::1]:22", "[::1/128]", "[::1]/128", "::1",
@@ -601,6 +657,8 @@ static int parse_endpoint(struct parser *p, const struct token *t, enum fside si
 		case PREFIX_BAD_LEN:
 			return fail(p, t, "bad prefix length '%s'", strchr(addr, '/'));
 		default:
+			if (is_host_name(addr))
+				return host_nodes(p, t, addr, fam, n, out);
 			return fail(p, t, "bad address '%s'", addr);
 		}
 	}
@@ -722,6 +780,112 @@ static int parse_portpred(struct parser *p, const struct token *kw, enum fside s
 	return *out ? 0 : -ENOMEM;
 }
 
+/*
+ * The operator of `dev` and `fwmark`: none or '=' (true), '!=' (false);
+ * any other fails on it.
+ */
+static int eq_or_ne(struct parser *p, const char *name, bool *eq)
+{
+	struct token t;
+	char tmp[64];
+	*eq = true;
+	peek(p, M_NORMAL, &t);
+	if (t.type != T_OP)
+		return 0;
+	if (t.op != C_EQ && t.op != C_NE)
+		return fail(p, &t, "'%s' takes only '=' or '!=', not '%s'", name,
+			    shown(p, &t, tmp, sizeof(tmp)));
+	*eq = t.op == C_EQ;
+	consume(p, &t);
+	return 0;
+}
+
+/* n, or `not n` when the operator was '!=' (as ss reads it). */
+static int maybe_not(struct parser *p, struct fnode *n, bool eq, struct fnode **out)
+{
+	*out = eq ? n : new_pair(p, FN_NOT, n, NULL);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* The operand of `dev` or `fwmark`, as text owned by the filter. */
+static int operand_text(struct parser *p, const struct token *kw, const char *name,
+			const char *what, struct token *t, char **text)
+{
+	next(p, M_OPERAND, t);
+	if (t->type != T_WORD || t->len == 0)
+		return fail(p, t->type == T_EOF || t->len == 0 ? kw : t, "missing %s after '%s'",
+			    what, name);
+	*text = tok_text(p, t);
+	return *text ? 0 : -ENOMEM;
+}
+
+/*
+ * `dev [=|!=] NAME|INDEX`: a name of the namespace being listed (the
+ * caller enters it before parsing), else an index, as ss takes it.
+ */
+static int parse_devpred(struct parser *p, const struct token *kw, struct fnode **out)
+{
+	bool eq;
+	struct token t;
+	char *name;
+	int r = eq_or_ne(p, "dev", &eq);
+	if (!r)
+		r = operand_text(p, kw, "dev", "device", &t, &name);
+	if (r)
+		return r;
+	uint64_t index = if_nametoindex(name);
+	if (index == 0 && !util_parse_u64z(name, UINT32_MAX, &index))
+		return fail(p, &t, "unknown device '%s'", name);
+	struct fnode *n = new_node(p, FN_DEV);
+	if (!n)
+		return -ENOMEM;
+	n->value = (uint32_t)index;
+	return maybe_not(p, n, eq, out);
+}
+
+/* `fwmark [=|!=] VALUE[/MASK]`, numbers decimal or 0x-hex; no mask: all bits. */
+static int parse_markpred(struct parser *p, const struct token *kw, struct fnode **out)
+{
+	bool eq;
+	struct token t;
+	char *text;
+	int r = eq_or_ne(p, "fwmark", &eq);
+	if (!r)
+		r = operand_text(p, kw, "fwmark", "mark", &t, &text);
+	if (r)
+		return r;
+	uint64_t value, mask = UINT32_MAX;
+	char *slash = strchr(text, '/');
+	if (slash)
+		*slash = '\0';
+	if (!util_parse_x64z(text, UINT32_MAX, &value) ||
+	    (slash && !util_parse_x64z(slash + 1, UINT32_MAX, &mask))) {
+		if (slash)
+			*slash = '/';
+		return fail(p, &t, "bad mark '%s'", text);
+	}
+	struct fnode *n = new_node(p, FN_MARK);
+	if (!n)
+		return -ENOMEM;
+	n->value = (uint32_t)value;
+	n->mask = (uint32_t)mask;
+	return maybe_not(p, n, eq, out);
+}
+
+/* `autobound`: listed on the filter so filter_set_local_ports reaches it. */
+static int parse_auto(struct parser *p, struct fnode **out)
+{
+	struct fnode *n = new_node(p, FN_AUTO);
+	if (!n)
+		return -ENOMEM;
+	n->port = 0;
+	n->value = 65535;
+	n->next_auto = p->f->autos;
+	p->f->autos = n;
+	*out = n;
+	return 0;
+}
+
 static int too_deep(struct parser *p, const struct token *t)
 {
 	return fail(p, t, "filter nested too deeply (more than %d levels of '(' and 'not')",
@@ -793,6 +957,12 @@ static int parse_unary(struct parser *p, struct fnode **out)
 		return parse_portpred(p, &t, FSIDE_LOCAL, out);
 	if (tok_is(p, &t, "dport"))
 		return parse_portpred(p, &t, FSIDE_PEER, out);
+	if (tok_is(p, &t, "dev"))
+		return parse_devpred(p, &t, out);
+	if (tok_is(p, &t, "fwmark"))
+		return parse_markpred(p, &t, out);
+	if (tok_is(p, &t, "autobound"))
+		return parse_auto(p, out);
 	bool excl = tok_is(p, &t, "exclude") || tok_is(p, &t, "excl");
 	if (excl || tok_is(p, &t, "state")) {
 		/* States are one global mask, so they cannot sit under not or in (). */
@@ -1003,6 +1173,30 @@ static bool unix_match(const struct fnode *n, const struct sock *s)
 }
 
 /*
+ * Was the local port chosen by the kernel? The kernel knows (it reads
+ * the socket's bind lock when running INET_DIAG_BC_AUTO), user space
+ * does not, so here it is judged as ss judges it: an inet port inside the
+ * range the kernel picks from, an unnamed UNIX socket or one autobound
+ * to an abstract name of five hex digits. Both tests apply where the
+ * kernel runs the bytecode, as with ss.
+ */
+static bool auto_match(const struct fnode *n, const struct sock *s)
+{
+	if (s->family == AF_INET || s->family == AF_INET6)
+		return s->local.port >= n->port && s->local.port <= (int32_t)n->value;
+	if (s->family != AF_UNIX)
+		return false;
+	if (!s->path || s->path_len == 0)
+		return true;
+	if (s->path_len != 6 || s->path[0] != '\0')
+		return false;
+	for (int i = 1; i < 6; i++)
+		if (!isxdigit((unsigned char)s->path[i]) || isupper((unsigned char)s->path[i]))
+			return false;
+	return true;
+}
+
+/*
  * The kernel's 15-byte comm, or for a longer name the comm that is its
  * first 15 bytes together with an argv[0] whose basename is the name.
  */
@@ -1042,6 +1236,9 @@ static bool leaf_match(const struct fnode *n, const struct sock *s, const struct
 	case FN_HOLDER: return holder_match(n, s);
 	case FN_PID: return w && (uint32_t)w->pid == n->value;
 	case FN_COMM: return w && comm_match(n->pattern, w);
+	case FN_DEV: return s->ifindex == n->value;
+	case FN_MARK: return (s->mark & n->mask) == n->value;
+	case FN_AUTO: return auto_match(n, s);
 	case FN_UID:
 		if (w)
 			return w->uid == n->value;
@@ -1090,6 +1287,21 @@ bool filter_node_match(const struct fnode *n, const struct sock *s)
 bool filter_match(const struct filter *f, const struct sock *s)
 {
 	return !f || filter_node_match(f->root, s);
+}
+
+void filter_set_local_ports(struct filter *f, uint16_t lo, uint16_t hi)
+{
+	if (!f)
+		return;
+	for (struct fnode *n = f->autos; n; n = n->next_auto) {
+		n->port = lo;
+		n->value = hi;
+	}
+}
+
+bool filter_needs_local_ports(const struct filter *f)
+{
+	return f && f->autos;
 }
 
 bool filter_needs_owners(const struct filter *f)

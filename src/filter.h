@@ -13,7 +13,8 @@ struct names;
  * The ss filter language (see sockstat(8), FILTERS):
  * parsed once into a tree, evaluated in user space over struct sock, and
  * partly pushed down to the kernel (states; port and address predicates as
- * inet_diag bytecode). Parsing is pure: words in, tree or error out.
+ * inet_diag bytecode). Parsing is pure but for the name look-ups
+ * filter_parse describes: words in, tree or error out.
  */
 struct filter;
 
@@ -27,7 +28,10 @@ struct filter_error {
 
 /*
  * Parses nwords words (a filter may come as one quoted word or as many).
- * names resolves service names in ports (":ssh"); NULL allows numbers only.
+ * names resolves service names in ports (":ssh") and host names in
+ * src/dst ("localhost", through getaddrinfo); NULL allows numbers only.
+ * A `dev NAME` is looked up in the caller's network namespace, so the
+ * caller enters the namespace to be listed first.
  * Returns 0 and *out (NULL when the words hold no filter at all; destroy
  * with filter_destroy), or -EINVAL with err filled.
  */
@@ -92,6 +96,17 @@ bool filter_needs_owners(const struct filter *f);
  * True when a --command name is longer than the kernel's 15-byte comm.
  */
 bool filter_needs_argv0(const struct filter *f);
+
+/*
+ * Tells the filter the range the kernel picks local ports from
+ * (net.ipv4.ip_local_port_range of the namespace being listed), which
+ * `autobound` judges inet sockets by in user space, as ss does. Until it
+ * is called every port counts. NULL-safe.
+ */
+void filter_set_local_ports(struct filter *f, uint16_t lo, uint16_t hi);
+
+/* Does the filter use `autobound` (and so want filter_set_local_ports)? */
+bool filter_needs_local_ports(const struct filter *f);
 
 /*
  * The state mask to ask for: the filter's own when it has state/exclude

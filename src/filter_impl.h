@@ -41,6 +41,18 @@ enum fnode_kind {
 	 * a placeholder then).
 	 */
 	FN_UID,
+	/*
+	 * The device the socket is bound to (s->ifindex, the kernel's
+	 * idiag_if) is value; 0 is no device.
+	 */
+	FN_DEV,
+	/* The socket's mark (s->mark) and mask equal value. */
+	FN_MARK,
+	/*
+	 * The local port is one the kernel chose (see filter.c's auto_match;
+	 * the kernel's own test reads its bind lock instead).
+	 */
+	FN_AUTO,
 };
 
 enum fport_op { FOP_LT, FOP_LE, FOP_GT, FOP_GE };
@@ -59,8 +71,16 @@ struct fnode {
 	int32_t port;        /* FN_HOST: -1 for any; FN_PORT: the bound */
 	/* FN_PORT */
 	uint8_t op;          /* enum fport_op */
-	/* FN_PID, FN_UID */
+	/* FN_PID, FN_UID, FN_DEV, FN_MARK */
 	uint32_t value;
+	/* FN_MARK */
+	uint32_t mask;
+	/*
+	 * FN_AUTO: port and value hold the lowest and highest port the
+	 * kernel picks (0 to 65535 until filter_set_local_ports); the next
+	 * FN_AUTO node of the filter.
+	 */
+	struct fnode *next_auto;
 	/* FN_UNIX: fnmatch pattern, abstract names spelled with a leading '@'; FN_COMM: the name */
 	const char *pattern;
 	/* The order of creation, 0 to nnodes - 1: bytecode.c's per-node tables. */
@@ -78,6 +98,11 @@ struct filter {
 	uint32_t nnodes;      /* nodes created, the bound of fnode.id */
 	bool needs_owners;    /* some node looks at the holders */
 	bool needs_argv0;     /* some FN_COMM name is longer than the kernel's comm */
+	/*
+	 * Every FN_AUTO node, chained through next_auto, for
+	 * filter_set_local_ports.
+	 */
+	struct fnode *autos;
 };
 
 /* The longest command name the kernel keeps (TASK_COMM_LEN less the NUL). */

@@ -198,8 +198,11 @@ static int dump_netlink(struct run *run)
 
 	for (int tries = 0; tries < DUMP_TRIES; tries++) {
 		r = dump_try(run, bc, bclen);
-		if (r == -EINVAL && bc && run->delivered == 0 && !run->sink_err) {
-			/* An older kernel may not take our bytecode: ask without it. */
+		if ((r == -EINVAL || r == -EPERM) && bc && run->delivered == 0 && !run->sink_err) {
+			/*
+			 * An older kernel may not take our bytecode, and a mark
+			 * condition needs CAP_NET_ADMIN: ask without it.
+			 */
 			bc = NULL;
 			bclen = 0;
 			r = dump_try(run, bc, bclen);

@@ -22,12 +22,14 @@
 #include "count.h"
 #include "escape.h"
 #include "filter.h"
+#include "kill.h"
 #include "metrics.h"
 #include "names.h"
 #include "netns.h"
 #include "options.h"
 #include "outfile.h"
 #include "owners.h"
+#include "procnet.h"
 #include "query.h"
 #include "record.h"
 #include "render.h"
@@ -456,6 +458,121 @@ static int tally(const struct options *o, const struct filter *filter, struct na
 	return status;
 }
 
+/* The sink of -K: each selected socket closed (or, dry, not), then shown. */
+struct kill_out {
+	struct killer *killer;  /* NULL for --dry-run */
+	struct render *render;
+	bool failed;            /* some socket could not be closed */
+	bool denied;            /* the kernel said we may not */
+};
+
+static int kill_row(void *arg, const struct sock *s)
+{
+	struct kill_out *ko = arg;
+	int rc = ko->killer ? kill_close(ko->killer, s) : 0;
+	/* Gone between the dump and the request: nothing left to close. */
+	if ((rc == -ENOENT || rc == -ESTALE) && s->cookie)
+		return 0;
+	if (rc == -EPERM || rc == -EACCES) {
+		ko->denied = true;
+		return rc;
+	}
+	if (rc < 0) {
+		char what[128];
+		kill_describe(s, what, sizeof(what));
+		const char *why = rc == -EOPNOTSUPP
+					  ? "the kernel cannot close it (it lacks CONFIG_INET_DIAG_DESTROY, "
+					    "or the protocol has no destroy)"
+				  : rc == -ENOENT ? "the kernel's sock_diag cannot find it (no diag module "
+						    "for the protocol, or it is gone)"
+						  : strerror(-rc);
+		say("cannot close %s: %s", what, why);
+		ko->failed = true;
+		return 0;
+	}
+	return render_row(ko->render, s);
+}
+
+static void say_denied(void)
+{
+	say("closing sockets needs CAP_NET_ADMIN (root)");
+}
+
+/* The protocols SOCK_DESTROY can name a socket of: those of inet_diag. */
+static uint32_t kill_protos(void)
+{
+	uint32_t protos = 0;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if (proto_get((enum proto)p)->diag == PROTO_DIAG_INET)
+			protos |= PROTO_BIT(p);
+	return protos;
+}
+
+/* -K: the query engine into kill_row, on the sockets SOCK_DESTROY can name, to f. */
+static int kill_list(const struct options *o, const struct filter *filter, struct names *names,
+		     struct tape *tape, FILE *f)
+{
+	struct kill_out ko = {0};
+	int rc = o->dry_run ? 0 : kill_create(&ko.killer);
+	if (rc < 0) {
+		say("cannot open a sock_diag socket: %s", strerror(-rc));
+		return EXIT_RUNTIME;
+	}
+	if (render_create(&ko.render, f, &o->render, names) < 0) {
+		kill_destroy(ko.killer);
+		say("out of memory");
+		return EXIT_RUNTIME;
+	}
+	struct query_config cfg = base_config(o, filter, tape);
+	cfg.protos &= kill_protos();
+	cfg.want_info = o->render.info;
+	cfg.want_mem = o->render.memory;
+	cfg.owners = o->render.processes;
+	struct query_sink sink = {.row = kill_row, .arg = &ko};
+	struct query q = {0};
+	struct query_error err = {0};
+	int status = EXIT_SUCCESS;
+	if (query_run(&q, &cfg, &sink, &err) < 0) {
+		if (ko.denied) {
+			say_denied();
+			status = EXIT_RUNTIME;
+		} else {
+			status = query_status(&err);
+		}
+	}
+	if (status == EXIT_SUCCESS) {
+		rc = render_finish(ko.render);
+		status = rc < 0 ? output_status(rc) : finish_output(f);
+	}
+	if (status == EXIT_SUCCESS && ko.failed)
+		status = EXIT_RUNTIME;
+	render_destroy(ko.render);
+	kill_destroy(ko.killer);
+	query_finish(&q);
+	return status;
+}
+
+/* -K closes only what the user narrowed it to: is there anything that narrows? */
+static bool kill_narrowed(const struct options *o)
+{
+	return o->filter_nwords > 0 || o->nports || o->npids || o->ncommands || o->nuids ||
+	       o->has_states;
+}
+
+static int refuse_unnarrowed(void)
+{
+	return usage_error("-K (--kill) closes only what a FILTER or --port, --pid, --command, "
+			   "--user or --state selects; give one");
+}
+
+/* `autobound` judges ports by the range of the namespace being listed. */
+static void set_local_ports(struct filter *filter)
+{
+	uint16_t lo, hi;
+	if (filter_needs_local_ports(filter) && procnet_local_ports("/proc", &lo, &hi) == 0)
+		filter_set_local_ports(filter, lo, hi);
+}
+
 /*
  * The output, to stdout or (--output) to a temporary file that replaces
  * FILE only when everything went well; otherwise FILE is left as it was.
@@ -466,7 +583,8 @@ static int emit_to(const struct options *o, const struct filter *filter, struct 
 	bool counted = o->metrics || o->ncount_keys || o->summary;
 	if (!o->output)
 		return counted ? tally(o, filter, names, tape, stdout)
-			       : list(o, filter, names, tape, stdout);
+		       : o->kill ? kill_list(o, filter, names, tape, stdout)
+				 : list(o, filter, names, tape, stdout);
 	char tmp[QUOTE_MAX + 4];
 	struct outfile of = OUTFILE_INIT;
 	int rc = outfile_open(&of, o->output);
@@ -476,7 +594,8 @@ static int emit_to(const struct options *o, const struct filter *filter, struct 
 	}
 	output_path = o->output;
 	int status = counted ? tally(o, filter, names, tape, of.f)
-			     : list(o, filter, names, tape, of.f);
+		     : o->kill ? kill_list(o, filter, names, tape, of.f)
+			       : list(o, filter, names, tape, of.f);
 	output_path = NULL;
 	if (status != EXIT_SUCCESS) {
 		outfile_abort(&of);
@@ -505,10 +624,21 @@ static int run(const struct options *o)
 	struct names *names = NULL;
 	struct filter *filter = NULL;
 	int status;
+	if (o->kill && !kill_narrowed(o))
+		return refuse_unnarrowed();
+	if (o->kill && !(o->protos & kill_protos()))
+		return usage_error("-K (--kill) closes only TCP, UDP and RAW sockets");
+	if (o->kill && !o->dry_run && !kill_allowed()) {
+		say_denied();
+		return EXIT_RUNTIME;
+	}
 	if (names_create(&names, NULL) < 0) {
 		say("out of memory");
 		return EXIT_RUNTIME;
 	}
+	/* Device names in the FILTER are the namespace's own: enter it first. */
+	if (o->netns && (status = enter_netns(o->netns)) != EXIT_SUCCESS)
+		goto out;
 	char msg[256];
 	int rc = options_filter(o, names, &filter, msg, sizeof(msg));
 	if (rc < 0) {
@@ -520,9 +650,8 @@ static int run(const struct options *o)
 		}
 		goto out;
 	}
-	if (o->netns && (status = enter_netns(o->netns)) != EXIT_SUCCESS)
-		goto out;
-	status = emit(o, filter, names);
+	set_local_ports(filter);
+	status = o->kill && !filter ? refuse_unnarrowed() : emit(o, filter, names);
 out:
 	filter_destroy(filter);
 	names_destroy(names);

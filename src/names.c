@@ -379,3 +379,31 @@ const char *names_host(struct names *n, int family, const uint8_t *addr)
 	n->hosts_len++;
 	return name;
 }
+
+int names_host_addrs(struct names *n, const char *name, int family, struct names_addr *out,
+		     size_t max)
+{
+	(void)n;
+	/* One socket type, so each address comes once rather than once per type. */
+	struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res)
+		return -ENOENT;
+	size_t count = 0;
+	for (const struct addrinfo *r = res; r && count < max; r = r->ai_next) {
+		struct names_addr a = {.family = r->ai_family};
+		if (r->ai_family == AF_INET && r->ai_addrlen >= sizeof(struct sockaddr_in))
+			memcpy(a.addr, &((const struct sockaddr_in *)r->ai_addr)->sin_addr, 4);
+		else if (r->ai_family == AF_INET6 && r->ai_addrlen >= sizeof(struct sockaddr_in6))
+			memcpy(a.addr, &((const struct sockaddr_in6 *)r->ai_addr)->sin6_addr, 16);
+		else
+			continue;
+		bool dup = false;
+		for (size_t i = 0; i < count && !dup; i++)
+			dup = out[i].family == a.family && memcmp(out[i].addr, a.addr, 16) == 0;
+		if (!dup)
+			out[count++] = a;
+	}
+	freeaddrinfo(res);
+	return count ? (int)count : -ENOENT;
+}

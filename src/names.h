@@ -38,4 +38,19 @@ const char *names_user(struct names *n, uint32_t uid);
  */
 const char *names_host(struct names *n, int family, const uint8_t *addr);
 
+/* One address of a host name, as names_host_addrs gives them. */
+struct names_addr {
+	int family;        /* AF_INET or AF_INET6 */
+	uint8_t addr[16];  /* network order; IPv4 in the first 4 bytes */
+};
+
+/*
+ * The addresses of host name (forward lookup through getaddrinfo, so
+ * /etc/hosts first), of family (AF_UNSPEC: both), each once, at most max
+ * of them into out. Not cached: a filter resolves each name once. Returns
+ * how many, or -ENOENT when the name has none.
+ */
+int names_host_addrs(struct names *n, const char *name, int family, struct names_addr *out,
+		     size_t max);
+
 #endif

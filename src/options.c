@@ -21,6 +21,7 @@ enum {
 	OPT_PORT,
 	OPT_STATE,
 	OPT_OWNERS,
+	OPT_DRY_RUN,
 	OPT_RECORD,
 	OPT_REPLAY,
 	OPT_COUNT_BY,
@@ -33,7 +34,7 @@ enum {
  * protocol table, so a protocol with an option letter needs no edit here;
  * the rest are fixed. Both lists are built once, by build_option_tables.
  */
-static const char fixed_short[] = "46f:alN:nrpPeimosHjhV";
+static const char fixed_short[] = "46f:alN:KnrpPeimosHjhV";
 
 static const struct option fixed_long[] = {
 	{"ipv4", no_argument, NULL, '4'},
@@ -43,6 +44,8 @@ static const struct option fixed_long[] = {
 	{"listening", no_argument, NULL, 'l'},
 	{"net", required_argument, NULL, 'N'},
 	{"source", required_argument, NULL, OPT_SOURCE},
+	{"kill", no_argument, NULL, 'K'},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"numeric", no_argument, NULL, 'n'},
 	{"resolve", no_argument, NULL, 'r'},
 	{"processes", no_argument, NULL, 'p'},
@@ -125,6 +128,9 @@ void options_usage(FILE *f)
 	      "                          (default: all but listening and unconnected)\n"
 	      "  -N, --net=NAME|PATH     look inside a network namespace\n"
 	      "      --source=SOURCE     auto, netlink or proc (default auto)\n"
+	      "  -K, --kill              close the TCP and UDP sockets selected (needs a\n"
+	      "                          FILTER or --port/--pid/--command/--user/--state)\n"
+	      "      --dry-run           with -K: show what would be closed, close nothing\n"
 	      "      --record=FILE       save the kernel's replies of this run to FILE\n"
 	      "      --replay=FILE       list the sockets recorded in FILE instead\n"
 	      "\n"
@@ -422,6 +428,8 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 			return fail(err, errlen, "bad --owners value '%.64s' (use auto, bpf or proc)", arg);
 		o->owners_via = strcmp(arg, "auto") == 0 ? NULL : arg;
 		break;
+	case 'K': o->kill = true; break;
+	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_FORMAT:
 		return format_option(o, arg, err, errlen);
 	case OPT_COUNT_BY:
@@ -551,8 +559,16 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 			return rc;
 	}
 	finish_selection(o, &sel);
+	if (o->dry_run && !o->kill)
+		return fail(err, errlen, "--dry-run is only for -K (--kill)");
+	if (o->kill && (o->summary || o->ncount_keys || o->metrics))
+		return fail(err, errlen, "-K (--kill) prints the sockets it closes; it cannot be "
+			    "combined with -s, --count-by or a metrics --format");
 	if (o->record && o->replay)
 		return fail(err, errlen, "--record and --replay cannot be used together");
+	if (o->kill && o->replay && !o->dry_run)
+		return fail(err, errlen, "-K (--kill) cannot close recorded sockets: --replay "
+			    "goes with -K only together with --dry-run");
 	if (o->top && !o->ncount_keys && !o->metrics)
 		return fail(err, errlen, "--top needs --count-by or a metrics --format");
 	if (o->summary && o->ncount_keys && !o->metrics)

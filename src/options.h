@@ -23,6 +23,8 @@ struct options {
 	enum gather_source source;   /* --source */
 	const char *owners_via;      /* --owners: "bpf", "proc", or NULL for auto (argv) */
 	const char *netns;           /* -N, or NULL */
+	bool kill;                   /* -K: close what is selected */
+	bool dry_run;                /* --dry-run: with -K, close nothing */
 	const char *record;          /* --record FILE, or NULL */
 	const char *replay;          /* --replay FILE, or NULL */
 	struct render_opts render;

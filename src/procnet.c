@@ -527,3 +527,35 @@ int procnet_bindv6only_tap(const char *proc_root, const struct procnet_tap *tap,
 	buf_finish(&b);
 	return ret;
 }
+
+int procnet_local_ports(const char *proc_root, uint16_t *lo, uint16_t *hi)
+{
+	int dirfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	struct buf b = BUF_INIT;
+	int ret = slurp(dirfd, "sys/net/ipv4/ip_local_port_range", &b);
+	close(dirfd);
+	if (ret == 0) {
+		/* "32768\t60999\n": two numbers, white space between and after. */
+		const char *p = b.p, *end = b.p + b.len;
+		uint64_t v[2];
+		ret = -EINVAL;
+		for (int i = 0; i < 2; i++) {
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			const char *d = p;
+			while (p < end && *p >= '0' && *p <= '9')
+				p++;
+			if (!util_parse_u64(d, (size_t)(p - d), 65535, &v[i]))
+				break;
+			if (i == 1 && v[0] <= v[1] && (p == end || *p == '\n')) {
+				*lo = (uint16_t)v[0];
+				*hi = (uint16_t)v[1];
+				ret = 0;
+			}
+		}
+	}
+	buf_finish(&b);
+	return ret;
+}

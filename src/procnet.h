@@ -96,6 +96,14 @@ int procnet_read(const struct procnet_request *r, sock_sink_fn sink, void *arg);
  */
 int procnet_bindv6only(const char *proc_root, bool *on);
 
+/*
+ * Reads net.ipv4.ip_local_port_range (sys/net/ipv4/ip_local_port_range
+ * under proc_root), the ports the kernel picks from for a socket that
+ * names none (for both inet families). Returns 0 with *lo and *hi set, a
+ * negative errno when the file cannot be read, or -EINVAL when it does
+ * not hold two ports, the first no larger than the second.
+ */
+int procnet_local_ports(const char *proc_root, uint16_t *lo, uint16_t *hi);
 /* procnet_bindv6only through tap (NULL: the file itself). */
 int procnet_bindv6only_tap(const char *proc_root, const struct procnet_tap *tap, bool *on);
 

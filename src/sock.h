@@ -119,6 +119,7 @@ struct sock {
 	uint32_t send_q;
 	uint32_t uid;
 	uint32_t ifindex;   /* bound interface (SO_BINDTODEVICE), packet iface */
+	uint32_t mark;      /* SO_MARK (INET_DIAG_MARK, given to CAP_NET_ADMIN); else 0 */
 	uint32_t expires_ms;
 	uint64_t inode;
 	uint64_t cookie;    /* 0 if unknown (the /proc/net source) */

@@ -130,6 +130,32 @@ bool util_parse_u64z(const char *s, uint64_t max, uint64_t *out)
 	return util_parse_u64(s, strlen(s), max, out);
 }
 
+bool util_parse_x64z(const char *s, uint64_t max, uint64_t *out)
+{
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return util_parse_u64z(s, max, out);
+	s += 2;
+	if (!*s)
+		return false;
+	uint64_t v = 0;
+	for (; *s; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (*s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return false;
+		if (v > (max - d) / 16)
+			return false;
+		v = v * 16 + d;
+	}
+	*out = v;
+	return true;
+}
+
 size_t util_fmt_u64(char *buf, uint64_t v)
 {
 	char tmp[UTIL_U64_DIGITS];

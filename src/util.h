@@ -67,6 +67,12 @@ bool util_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 /* util_parse_u64 over a NUL-terminated string. */
 bool util_parse_u64z(const char *s, uint64_t max, uint64_t *out);
 
+/*
+ * As util_parse_u64z, but "0x" or "0X" followed by hex digits is read as
+ * hexadecimal too (marks are usually written that way).
+ */
+bool util_parse_x64z(const char *s, uint64_t max, uint64_t *out);
+
 /* The most bytes util_fmt_u64 writes, the terminating NUL included. */
 enum { UTIL_U64_DIGITS = 21 };
 

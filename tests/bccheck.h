@@ -20,6 +20,9 @@
 
 #include "sock.h"
 
+/* The kernel's default net.ipv4.ip_local_port_range. */
+enum { BCCHECK_AUTO_LO = 32768, BCCHECK_AUTO_HI = 60999 };
+
 /*
  * The bytes op (with left bytes from it to the end) needs for itself and
  * its operands, as the audit computes it; 0 for an opcode the kernel
@@ -53,6 +56,12 @@ static inline size_t bccheck_op_len(const uint8_t *op, size_t left)
 	case INET_DIAG_BC_S_EQ:
 	case INET_DIAG_BC_D_EQ:
 		need += sizeof(o);
+		break;
+	case INET_DIAG_BC_DEV_COND:
+		need += sizeof(uint32_t);
+		break;
+	case INET_DIAG_BC_MARK_COND:
+		need += sizeof(struct inet_diag_markcond);
 		break;
 	case INET_DIAG_BC_AUTO:
 	case INET_DIAG_BC_JMP:
@@ -144,7 +153,27 @@ static inline bool bccheck_run(const uint8_t *bc, size_t total, const struct soc
 		case INET_DIAG_BC_D_LE: yes = s->peer.port <= arg.no; break;
 		case INET_DIAG_BC_S_EQ: yes = s->local.port == arg.no; break;
 		case INET_DIAG_BC_D_EQ: yes = s->peer.port == arg.no; break;
-		case INET_DIAG_BC_AUTO: yes = false; break; /* every port here is bound */
+		case INET_DIAG_BC_AUTO:
+			/*
+			 * The kernel reads the bind lock, which a record does not
+			 * hold: the fixed sockets chose their ports as a kernel
+			 * with the default range would, so a port in it is one
+			 * the kernel picked (callers set that range on the filter).
+			 */
+			yes = s->local.port >= BCCHECK_AUTO_LO && s->local.port <= BCCHECK_AUTO_HI;
+			break;
+		case INET_DIAG_BC_DEV_COND: {
+			uint32_t ifindex;
+			memcpy(&ifindex, bc + sizeof(o), sizeof(ifindex));
+			yes = s->ifindex == ifindex;
+			break;
+		}
+		case INET_DIAG_BC_MARK_COND: {
+			struct inet_diag_markcond m;
+			memcpy(&m, bc + sizeof(o), sizeof(m));
+			yes = (s->mark & m.mask) == m.mark;
+			break;
+		}
 		case INET_DIAG_BC_S_COND:
 		case INET_DIAG_BC_D_COND: {
 			struct inet_diag_hostcond c;

@@ -27,6 +27,7 @@
 #include "names.h"
 #include "nl.h"
 #include "owners.h"
+#include "procnet.h"
 
 /* ---- helpers ---- */
 
@@ -90,6 +91,13 @@ static bool tree_eq(const struct fnode *a, const struct fnode *b)
 		return a->side == b->side && a->op == b->op && a->port == b->port;
 	case FN_UNIX:
 		return a->side == b->side && strcmp(a->pattern, b->pattern) == 0;
+	case FN_DEV:
+		return a->value == b->value;
+	case FN_MARK:
+		return a->value == b->value && a->mask == b->mask;
+	case FN_AUTO:
+		/* The port range is the namespace's, set after parsing. */
+		return true;
 	}
 	return false;
 }
@@ -420,11 +428,19 @@ static void test_errors(void **state)
 		{{"src [::1"}, 0, 4, "[::1", "bad address"},
 		{{"src [::1]x"}, 0, 4, "[::1]x", "bad address"},
 		{{"src ::g"}, 0, 4, "::g", "bad"},
-		{{"src", "hostname.example"}, 1, 0, "hostname.example", "bad address"},
+		{{"src", "hostname.invalid"}, 1, 0, "hostname.invalid", "unknown host 'hostname.invalid'"},
+		{{"src", "host%name"}, 1, 0, "host%name", "bad address 'host%name'"},
 		{{"src != 1.2.3.4"}, 0, 4, "!=", "'src' takes only '='"},
 		{{"= 22"}, 0, 0, "=", "unexpected '='"},
 		{{"and src 1.2.3.4"}, 0, 0, "and", "unexpected 'and'"},
-		{{"autobound"}, 0, 0, "autobound", "unexpected 'autobound' at word 1"},
+		{{"autobound x"}, 0, 10, "x", "unexpected 'x' at word 1"},
+		{{"dev"}, 0, 0, "dev", "missing device after 'dev'"},
+		{{"dev < lo"}, 0, 4, "<", "'dev' takes only '=' or '!=', not '<'"},
+		{{"dev no-such-device0"}, 0, 4, "no-such-device0", "unknown device 'no-such-device0'"},
+		{{"fwmark"}, 0, 0, "fwmark", "missing mark after 'fwmark'"},
+		{{"fwmark 1/x"}, 0, 7, "1/x", "bad mark '1/x'"},
+		{{"fwmark 0x"}, 0, 7, "0x", "bad mark '0x'"},
+		{{"fwmark 4294967296"}, 0, 7, "4294967296", "bad mark"},
 		{{"not state established"}, 0, 4, "state", "'state' cannot be inside"},
 		{{"( state established )"}, 0, 2, "state", "'state' cannot be inside"},
 		{{"dport = :22 or state established"}, 0, 12, "or",
@@ -663,7 +679,7 @@ static const char *const v4_addrs[] = {"127.0.0.1", "127.0.0.2", "10.1.2.3", "0.
 static const char *const v6_addrs[] = {"::1", "::", "::ffff:127.0.0.1", "::ffff:10.1.2.3",
 				       "2001:db8::1", "::ffff:0.0.0.0"};
 static const int test_ports[] = {0, 1, 22, 80, 443, 1023, 1024, 1025, 8080, 8081, 8082, 8100,
-				 65535};
+				 40000, 65535};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -675,6 +691,8 @@ static const int test_ports[] = {0, 1, 22, 80, 443, 1023, 1024, 1025, 8080, 8081
 static size_t check_bytecode(const char *expr, struct filter *f, int family)
 {
 	unsigned char bc[4096];
+	/* `autobound` judged by the range bccheck_run assumes the kernel had. */
+	filter_set_local_ports(f, BCCHECK_AUTO_LO, BCCHECK_AUTO_HI);
 	int len = filter_bytecode(f, family, bc, sizeof(bc));
 	assert_true(len >= 0);
 	if (len > 0 && (bccheck_audit(bc, (size_t)len) || !yes_steps_exact(bc, len)))
@@ -1399,6 +1417,10 @@ static int live_child(void)
 	struct names *n = NULL;
 	if (names_create(&n, TEST_DATA "/filter/services"))
 		return 5;
+	/* `autobound` in user space needs the range this namespace picks from. */
+	uint16_t lo, hi;
+	if (procnet_local_ports("/proc", &lo, &hi))
+		return 8;
 	FILE *fp = fopen(TEST_DATA "/filter/corpus.txt", "r");
 	if (!fp)
 		return 6;
@@ -1420,6 +1442,7 @@ static int live_child(void)
 			failures++;
 			continue;
 		}
+		filter_set_local_ports(f, lo, hi);
 		for (int fam = AF_INET; fam <= AF_INET6; fam += AF_INET6 - AF_INET) {
 			unsigned char bc[4096];
 			int len = filter_bytecode(f, fam, bc, sizeof(bc));
@@ -1451,6 +1474,129 @@ static int live_child(void)
 		return 7;
 	}
 	return failures ? 1 : 0;
+}
+
+/* Runs f's bytecode for family over s as the kernel would; true when it passes. */
+static bool kernel_keeps(struct filter *f, const struct sock *s)
+{
+	unsigned char bc[4096];
+	int len = filter_bytecode(f, s->family, bc, sizeof(bc));
+	assert_true(len >= 0);
+	if (len > 0)
+		assert_null(bccheck_audit(bc, (size_t)len));
+	return len == 0 || bccheck_run(bc, (size_t)len, s);
+}
+
+/*
+ * dev, fwmark and autobound: what each selects in user space, and that
+ * the kernel, running the bytecode, selects the same.
+ */
+static void test_dev_mark_auto(void **state)
+{
+	(void)state;
+	struct sock bound = inet_sock(AF_INET, "0.0.0.0", 7002, "0.0.0.0", 0);
+	bound.ifindex = 1;
+	bound.mark = 0x1234;
+	struct sock free4 = inet_sock(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 22);
+	struct sock free6 = inet_sock(AF_INET6, "::1", 8080, "::1", 40001);
+	free6.ifindex = 7;
+	free6.mark = 0x10;
+	struct sock us = unix_sock(NULL, 0);
+	struct sock us_auto = unix_sock("\0" "1a2b3", 6);
+	struct sock us_named = unix_sock("/run/x", 6);
+	static const struct {
+		const char *expr;
+		bool bound, free4, free6, us, us_auto, us_named;
+	} cases[] = {
+		{"dev 1", true, false, false, false, false, false},
+		{"dev = 1", true, false, false, false, false, false},
+		{"dev == 1", true, false, false, false, false, false},
+		{"dev eq 1", true, false, false, false, false, false},
+		{"dev != 1", false, true, true, true, true, true},
+		{"dev ne 1", false, true, true, true, true, true},
+		{"dev 7", false, false, true, false, false, false},
+		{"dev 0", false, true, false, true, true, true},
+		{"fwmark 0x1234", true, false, false, false, false, false},
+		{"fwmark = 4660", true, false, false, false, false, false},
+		{"fwmark 0x1000/0xf000", true, false, false, false, false, false},
+		{"fwmark 0/0", true, true, true, true, true, true},
+		{"fwmark 0", false, true, false, true, true, true},
+		{"fwmark != 0x10", true, true, false, true, true, true},
+		{"fwmark 0x10/0xf0", false, false, true, false, false, false},
+		{"fwmark 0x11/0xf0", false, false, false, false, false, false},
+		{"autobound", false, true, false, true, true, false},
+		{"not autobound", true, false, true, false, false, true},
+		{"autobound and dport = :22", false, true, false, false, false, false},
+		{"dev 1 or fwmark 0x10", true, false, true, false, false, false},
+		{"! ( dev 7 and not autobound )", true, true, false, true, true, true},
+	};
+	for (size_t i = 0; i < N(cases); i++) {
+		struct filter *f = parse1(cases[i].expr, NULL);
+		assert_true(filter_needs_local_ports(f) == (strstr(cases[i].expr, "auto") != NULL));
+		filter_set_local_ports(f, BCCHECK_AUTO_LO, BCCHECK_AUTO_HI);
+		const struct { const struct sock *s; bool want; } v[] = {
+			{&bound, cases[i].bound}, {&free4, cases[i].free4}, {&free6, cases[i].free6},
+			{&us, cases[i].us}, {&us_auto, cases[i].us_auto},
+			{&us_named, cases[i].us_named},
+		};
+		for (size_t k = 0; k < N(v); k++) {
+			if (filter_match(f, v[k].s) != v[k].want)
+				fail_msg("'%s': socket %zu should %sbe selected", cases[i].expr, k,
+					 v[k].want ? "" : "not ");
+			bool inet = v[k].s->family == AF_INET || v[k].s->family == AF_INET6;
+			if (inet && kernel_keeps(f, v[k].s) != v[k].want)
+				fail_msg("'%s': the bytecode disagrees on socket %zu", cases[i].expr, k);
+		}
+		filter_destroy(f);
+	}
+	/* Before the range is known, every port counts as the kernel's choice. */
+	struct filter *f = parse1("autobound", NULL);
+	assert_true(filter_match(f, &bound));
+	filter_destroy(f);
+	/* A device by name: lo is index 1 in every namespace. */
+	f = parse1("dev lo", NULL);
+	assert_true(filter_match(f, &bound));
+	assert_false(filter_match(f, &free4));
+	filter_destroy(f);
+}
+
+/* A host name stands for every one of its addresses, port and side kept. */
+static void test_host_names(void **state)
+{
+	(void)state;
+	struct names *n = test_names();
+	struct sock lo22 = inet_sock(AF_INET, "127.0.0.1", 22, "127.0.0.1", 40000);
+	struct sock other = inet_sock(AF_INET, "10.0.0.1", 22, "127.0.0.1", 40000);
+	struct filter *f = parse1("src localhost", n);
+	assert_true(filter_match(f, &lo22));
+	assert_false(filter_match(f, &other));
+	assert_true(kernel_keeps(f, &lo22));
+	assert_false(kernel_keeps(f, &other));
+	filter_destroy(f);
+	f = parse1("src localhost:22", n);
+	assert_true(filter_match(f, &lo22));
+	filter_destroy(f);
+	f = parse1("src localhost:23", n);
+	assert_false(filter_match(f, &lo22));
+	filter_destroy(f);
+	f = parse1("dst localhost", n);
+	assert_true(filter_match(f, &other));
+	filter_destroy(f);
+	f = parse1("not dst localhost", n);
+	assert_false(filter_match(f, &other));
+	assert_false(kernel_keeps(f, &other));
+	filter_destroy(f);
+	/* inet6: asks for IPv6 addresses only; /etc/hosts may hold none for localhost. */
+	const char *w[] = {"src", "inet6:localhost"};
+	struct filter *g = NULL;
+	struct filter_error err;
+	int r = filter_parse(2, w, n, &g, &err);
+	if (r == 0)
+		assert_false(filter_match(g, &lo22));
+	else
+		assert_non_null(strstr(err.msg, "unknown host 'localhost'"));
+	filter_destroy(g);
+	names_destroy(n);
 }
 
 static void test_live_pushdown(void **state)
@@ -1496,6 +1642,8 @@ int main(void)
 		cmocka_unit_test(test_option_states),
 		cmocka_unit_test(test_option_holders),
 		cmocka_unit_test(test_option_long_command),
+		cmocka_unit_test(test_dev_mark_auto),
+		cmocka_unit_test(test_host_names),
 		cmocka_unit_test(test_live_pushdown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -531,6 +531,58 @@ static void test_read_errors(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* Writes text as ROOT/sys/net/ipv4/ip_local_port_range. */
+static void write_range(const char *root, const char *text)
+{
+	char path[256];
+	const char *dirs[] = {"sys", "sys/net", "sys/net/ipv4"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		(void)mkdir(path, 0755);
+	}
+	snprintf(path, sizeof(path), "%s/sys/net/ipv4/ip_local_port_range", root);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* net.ipv4.ip_local_port_range: two ports, tab-separated as the kernel writes them. */
+static void test_local_ports(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/procnet-XXXXXX";
+	assert_non_null(mkdtemp(root));
+	uint16_t lo = 1, hi = 2;
+	assert_int_equal(procnet_local_ports(root, &lo, &hi), -ENOENT);
+	write_range(root, "32768\t60999\n");
+	assert_int_equal(procnet_local_ports(root, &lo, &hi), 0);
+	assert_int_equal(lo, 32768);
+	assert_int_equal(hi, 60999);
+	write_range(root, "1024 1024");
+	assert_int_equal(procnet_local_ports(root, &lo, &hi), 0);
+	assert_int_equal(lo, 1024);
+	assert_int_equal(hi, 1024);
+	const char *bad[] = {"", "32768\n", "60999\t32768\n", "1 65536\n", "a b\n",
+			     "1 2 3\n", "-1 2\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_range(root, bad[i]);
+		lo = hi = 7;
+		assert_int_equal(procnet_local_ports(root, &lo, &hi), -EINVAL);
+		assert_int_equal(lo, 7);
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "%s/sys/net/ipv4/ip_local_port_range", root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sys/net/ipv4", root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/sys/net", root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/sys", root);
+	rmdir(path);
+	rmdir(root);
+}
+
 /* A file far bigger than one read: the buffer grows and no line is lost. */
 static void test_big_file(void **state)
 {
@@ -743,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_read_netlink),
 		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_big_file),
+		cmocka_unit_test(test_local_ports),
 		cmocka_unit_test(test_live),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

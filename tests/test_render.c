@@ -346,10 +346,10 @@ static void table_details(void **state)
 	struct render_opts o = table_opts;
 	o.extended = o.info = o.memory = o.timers = true;
 	check_table(&o, v, 3,
-		"Proto State       Recv-Q Send-Q Local Address  Peer Address UID  Inode  Cookie Iface Timer                Memory                                           Info                                                                                                                                Process\n"
-		"tcp6  ESTABLISHED 0      0      [::1]:http-alt [::1]:51234  4242 123456 42     lo    keepalive (7.12/0/0) skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0) cubic rtt:0.05/0.025 mss:65483 cwnd:10 ssthresh:7 retrans:0/2 bytes_sent:10 bytes_acked:11 bytes_received:12 delivery_rate:10.0Mbps 4242\n"
-		"tcp   LISTEN      0      128    0.0.0.0:ssh    0.0.0.0:*    0    1000   -      *     off (0.00/0/0)       -                                                -                                                                                                                                   root 612 sshd\n"
-		"u_str LISTEN      0      0      * 8            *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
+		"Proto State       Recv-Q Send-Q Local Address     Peer Address UID  Inode  Cookie Iface Timer                Memory                                           Info                                                                                                                                Process\n"
+		"tcp6  ESTABLISHED 0      0      [::1]%lo:http-alt [::1]:51234  4242 123456 42     lo    keepalive (7.12/0/0) skmem:(r0,rb131072,t0,tb2626560,f0,w0,o0,bl0,d0) cubic rtt:0.05/0.025 mss:65483 cwnd:10 ssthresh:7 retrans:0/2 bytes_sent:10 bytes_acked:11 bytes_received:12 delivery_rate:10.0Mbps 4242\n"
+		"tcp   LISTEN      0      128    0.0.0.0:ssh       0.0.0.0:*    0    1000   -      *     off (0.00/0/0)       -                                                -                                                                                                                                   root 612 sshd\n"
+		"u_str LISTEN      0      0      * 8               *            0    8      -      *     -                    -                                                -                                                                                                                                   root\n");
 }
 
 /* Checks JSON output exactly, and that it parses: as one document, or line by line. */

@@ -98,6 +98,25 @@ static void test_parse(void **state)
 	assert_false(util_parse_u64z("1 ", 10, &v));
 	assert_false(util_parse_u64z("0x10", 100, &v));
 	assert_int_equal(v, 42);
+	/* The hex-or-decimal form, for marks. */
+	assert_true(util_parse_x64z("0x10", 100, &v));
+	assert_int_equal(v, 16);
+	assert_true(util_parse_x64z("0XfF", 255, &v));
+	assert_int_equal(v, 255);
+	assert_true(util_parse_x64z("17", 100, &v));
+	assert_int_equal(v, 17);
+	assert_true(util_parse_x64z("0xffffffff", UINT32_MAX, &v));
+	assert_true(v == UINT32_MAX);
+	v = 42;
+	assert_false(util_parse_x64z("0x100000000", UINT32_MAX, &v));
+	assert_false(util_parse_x64z("0x", 100, &v));
+	assert_false(util_parse_x64z("0xg", 100, &v));
+	assert_false(util_parse_x64z("0x-1", 100, &v));
+	assert_false(util_parse_x64z("", 100, &v));
+	assert_false(util_parse_x64z("x10", 100, &v));
+	assert_true(util_parse_x64z("0xffffffffffffffff", UINT64_MAX, &v));
+	assert_false(util_parse_x64z("0x10000000000000000", UINT64_MAX, &v));
+	assert_true(v == UINT64_MAX);
 	/* Only len bytes count. */
 	assert_true(util_parse_u64("123abc", 3, 1000, &v));
 	assert_int_equal(v, 123);

@@ -54,7 +54,7 @@ states=(established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed clo
 	last-ack listening closing all connected synchronized bucket big
 	ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT
 	LAST_ACK LISTEN CLOSING UNCONN)
-preds=(state exclude sport dport src dst)
+preds=(state exclude sport dport src dst dev fwmark autobound)
 
 checks() {
 	exactly 'sockstat --fo' --format=
@@ -89,7 +89,9 @@ checks() {
 	exactly 'sockstat -tN foo ' "${preds[@]}"
 	exactly 'sockstat --format json -P ' "${preds[@]}"
 	exactly 'sockstat --state listening ' "${preds[@]}"
-	exactly 'sockstat -t a' 
+	exactly 'sockstat -t a' autobound
+	exactly 'sockstat -t dev lo' lo
+	exactly 'sockstat -t fwmark ' 
 	exactly 'sockstat -t n' 
 	# After an expression the operators may follow; after one, a predicate or not.
 	exactly 'sockstat -t sport = :22 ' "${preds[@]}" and or not

@@ -92,7 +92,7 @@ int fuzz_init(void)
 	addr4(&s->local, "127.0.0.1", 22);
 	addr4(&s->peer, "127.0.0.1", 51234);
 	s = mk(2, PROTO_TCP, AF_INET, SS_ESTABLISHED);
-	addr4(&s->local, "192.168.1.10", 40000);
+	addr4(&s->local, "192.168.1.10", 40000); /* a port the kernel picked */
 	addr4(&s->peer, "10.1.2.3", 443);
 	s = mk(3, PROTO_TCP, AF_INET6, SS_LISTEN);
 	addr6(&s->local, "::", 8080);
@@ -127,6 +127,9 @@ int fuzz_init(void)
 	s->type = SOCK_RAW;
 	s->local.port = 0x0003;
 	s->ifindex = 1;
+	/* A marked connection and a device-bound one, for fwmark and dev. */
+	socks[2].mark = 0x10;
+	socks[7].ifindex = 1;
 	return 0;
 }
 
@@ -187,6 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&err, 0xa5, sizeof(err));
 	int r = filter_parse(nwords, (const char *const *)words, names, &f, &err);
 	if (r == 0) {
+		/* `autobound` judged by the range bccheck_run assumes. */
+		filter_set_local_ports(f, BCCHECK_AUTO_LO, BCCHECK_AUTO_HI);
 		(void)filter_states(f, STATES_DEFAULT);
 		for (int k = 0; k < NSOCKS; k++)
 			(void)filter_match(f, &socks[k]);
