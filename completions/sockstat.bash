@@ -14,7 +14,8 @@ _sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
 	TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN CLOSING UNCONN'
 
 _sockstat_long='--tcp --udp --raw --unix --packet --mptcp --netlink --ipv4 --ipv6 --family=
-	--all --listening --net= --source= --kill --dry-run --record= --replay= --numeric --resolve --processes
+	--all --listening --net= --all-netns --netns= --cgroup --source= --kill --dry-run
+	--record= --replay= --numeric --resolve --processes
 	--no-processes --owners= --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
 	--state= --count-by= --top= --output= --help --version'
@@ -27,7 +28,11 @@ _sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -K -n -r -p -P -e -i -m -o
 # The --count-by keys.
 _sockstat_count_keys='proto family state local-addr local-port peer-addr peer-port peer-net direction port process user netns cgroup'
 
-_sockstat_predicates='state exclude sport dport src dst dev fwmark autobound'
+_sockstat_predicates='state exclude sport dport src dst dev fwmark autobound cgroup'
+
+# What a --netns pattern may start with: the container kinds a namespace
+# is named after, and the caller's own.
+_sockstat_netns_kinds='host docker: podman: containerd: crio: pod: lxc: nspawn: netns:'
 
 # Adds the words of $2 that start with $1 to COMPREPLY, each prefixed by $3.
 _sockstat_add()
@@ -65,6 +70,17 @@ _sockstat_value()
 				[[ $ns == "$cur"* ]] && COMPREPLY+=("$ns")
 			done
 		fi
+		;;
+	--netns)
+		# The kinds (compopt keeps "docker:" open for the id), then ip netns names.
+		_sockstat_add "$cur" "$_sockstat_netns_kinds"
+		[[ ${#COMPREPLY[@]} -gt 0 ]] && compopt -o nospace 2>/dev/null
+		local ns
+		for ns in /run/netns/*; do
+			[[ -e $ns ]] || continue
+			ns=${ns##*/}
+			[[ $ns == "$cur"* ]] && COMPREPLY+=("$ns")
+		done
 		;;
 	--source)
 		_sockstat_add "$cur" 'auto netlink proc'
@@ -141,7 +157,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output)
+		--family|--net|--netns|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -175,7 +191,7 @@ _sockstat_filter()
 			[[ -e $d ]] && _sockstat_add "$cur" "${d##*/}"
 		done
 		;;
-	sport|dport|src|dst|fwmark|=|==|'!='|'<'|'>'|'<='|'>='|eq|ne|neq|lt|gt|le|ge|leq|geq)
+	sport|dport|src|dst|fwmark|cgroup|=|==|'!='|'<'|'>'|'<='|'>='|eq|ne|neq|lt|gt|le|ge|leq|geq)
 		# An address, a port or a mark: nothing to offer.
 		;;
 	*)
@@ -216,7 +232,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output)
+	--family|--net|--netns|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;

@@ -12,6 +12,13 @@ function __sockstat_netns
     end
 end
 
+# A --netns pattern: the container kinds a namespace is named after, the
+# caller's own, and the ip netns names.
+function __sockstat_netns_patterns
+    printf '%s\n' host docker: podman: containerd: crio: pod: lxc: nspawn: netns:
+    __sockstat_netns
+end
+
 # The last family of a comma list is completed; the ones before are kept.
 function __sockstat_families
     set -l tok (commandline -ct)
@@ -33,7 +40,7 @@ function __sockstat_last_filter_word
             continue
         end
         switch $w
-            case --family --net --source --owners --record --replay --format --state --user --pid --command --port --count-by --top --output
+            case --family --net --netns --source --owners --record --replay --format --state --user --pid --command --port --count-by --top --output
                 set skip 1
             case '--*'
             case '-?*'
@@ -53,7 +60,7 @@ function __sockstat_filter_place
             echo first
         case and or not '&&' '||' '!' '('
             echo operator
-        case sport dport src dst dev fwmark state exclude '=' '==' '!=' '<' '>' '<=' '>=' eq ne neq lt gt le ge leq geq
+        case sport dport src dst dev fwmark cgroup state exclude '=' '==' '!=' '<' '>' '<=' '>=' eq ne neq lt gt le ge leq geq
             echo operand
         case '*'
             echo next
@@ -89,6 +96,8 @@ complete -c sockstat -s f -l family -x -a '(__sockstat_families)' -d 'address fa
 complete -c sockstat -s a -l all -d 'listening and non-listening sockets'
 complete -c sockstat -s l -l listening -d 'listening and unconnected sockets only'
 complete -c sockstat -s N -l net -r -a '(__sockstat_netns)' -d 'look inside a network namespace'
+complete -c sockstat -l all-netns -d 'every network namespace, with a Netns column'
+complete -c sockstat -l netns -x -a '(__sockstat_netns_patterns)' -d 'namespaces whose name matches PATTERN'
 complete -c sockstat -l source -x -a 'auto netlink proc' -d 'where socket data comes from'
 complete -c sockstat -s K -l kill -d 'close the selected TCP and UDP sockets'
 complete -c sockstat -l dry-run -d 'with -K: show what would be closed, close nothing'
@@ -103,6 +112,7 @@ complete -c sockstat -s e -l extended -d 'uid, inode, socket cookie, interface'
 complete -c sockstat -s i -l info -d 'TCP internals'
 complete -c sockstat -s m -l memory -d 'socket memory'
 complete -c sockstat -s o -l timers -d 'timer information'
+complete -c sockstat -l cgroup -d 'the cgroup v2 path of each inet socket'
 complete -c sockstat -s s -l summary -d 'totals per protocol and state'
 complete -c sockstat -s H -l no-header -d 'no header line'
 complete -c sockstat -s j -l json -d 'JSON output'
@@ -120,7 +130,7 @@ complete -c sockstat -s V -l version -d 'show the version and exit'
 
 # The trailing FILTER: ss's keywords, and states after state/exclude.
 complete -c sockstat -n __sockstat_after_state_word -x -a "$sockstat_states" -d 'socket state'
-complete -c sockstat -n 'contains -- (__sockstat_filter_place) first operator next' -f -a 'state exclude sport dport src dst dev fwmark autobound' -d 'filter keyword'
+complete -c sockstat -n 'contains -- (__sockstat_filter_place) first operator next' -f -a 'state exclude sport dport src dst dev fwmark autobound cgroup' -d 'filter keyword'
 complete -c sockstat -n 'contains -- (__sockstat_filter_place) operator next' -f -a not -d 'filter operator'
 complete -c sockstat -n 'test (__sockstat_filter_place) = next' -f -a 'and or' -d 'filter operator'
 complete -c sockstat -n 'test (__sockstat_filter_place) = operand' -f

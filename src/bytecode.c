@@ -68,6 +68,8 @@ static size_t leaf_size(const struct fnode *n, int family)
 		return sizeof(struct inet_diag_bc_op) + sizeof(struct inet_diag_markcond);
 	case FN_AUTO:
 		return sizeof(struct inet_diag_bc_op);
+	case FN_CGROUP:
+		return sizeof(struct inet_diag_bc_op) + sizeof(uint64_t);
 	}
 	cond_family(n, family, &alen);
 	return sizeof(struct cond_op) + (size_t)alen;
@@ -96,6 +98,11 @@ static enum klass leaf_class(const struct fnode *n, int family, bool super)
 	case FN_UNIX:
 		/* Never true for an inet socket: exact, not an approximation. */
 		return K_FALSE;
+	case FN_CGROUP:
+		/* The kernel compares one id: a literal path that names a cgroup. */
+		if (n->cgroup_id)
+			return K_CODE;
+		break;
 	case FN_DEV:
 	case FN_MARK:
 	case FN_AUTO:
@@ -213,6 +220,9 @@ static void gen_other(struct compile *c, const struct fnode *n, size_t pos, size
 		put_op(c, pos, INET_DIAG_BC_MARK_COND, len, fail);
 		struct inet_diag_markcond m = {.mark = n->value, .mask = n->mask};
 		memcpy(arg, &m, sizeof(m));
+	} else if (n->kind == FN_CGROUP) {
+		put_op(c, pos, INET_DIAG_BC_CGROUP_COND, len, fail);
+		memcpy(arg, &n->cgroup_id, sizeof(n->cgroup_id));
 	} else {
 		put_op(c, pos, INET_DIAG_BC_AUTO, len, fail);
 	}
@@ -237,7 +247,7 @@ static void gen_leaf(struct compile *c, const struct fnode *n, size_t pos, size_
 		memcpy(c->buf + pos + sizeof(struct cond_op), n->addr, (size_t)alen);
 		return;
 	}
-	if (n->kind == FN_DEV || n->kind == FN_MARK || n->kind == FN_AUTO) {
+	if (n->kind == FN_DEV || n->kind == FN_MARK || n->kind == FN_AUTO || n->kind == FN_CGROUP) {
 		gen_other(c, n, pos, len, fail);
 		return;
 	}

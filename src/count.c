@@ -312,6 +312,17 @@ int count_set_netns(struct count *c, const char *name)
 	return c->netns ? 0 : -ENOMEM;
 }
 
+/*
+ * The namespace name id of s: the record's own (--all-netns lists many
+ * namespaces in one run), else the one count_set_netns gave; 0 for none.
+ */
+static uint32_t sock_netns(struct count *c, const struct sock *s)
+{
+	if (s->netns_name && *s->netns_name)
+		return internz(c, s->netns_name);
+	return c->netns;
+}
+
 bool count_needs_listeners(const struct count *c)
 {
 	return (c->used & ((1u << COUNT_DIRECTION) | (1u << COUNT_PORT))) != 0;
@@ -353,7 +364,7 @@ int count_add_listener(struct count *c, const struct sock *s)
 		return 0;
 	void **slot;
 	bool fresh;
-	if (u64map_insert(&c->listeners, listener_key(c->netns, s->proto, s->local.port),
+	if (u64map_insert(&c->listeners, listener_key(sock_netns(c, s), s->proto, s->local.port),
 			  &slot, &fresh) != 0)
 		return -ENOMEM;
 	*slot = c;
@@ -432,7 +443,8 @@ static void direction(struct count *c, struct gkey *k, const struct sock *s)
 		k->kind[COUNT_PORT] = COUNT_CELL_NONE;
 		return;
 	}
-	if (listened(c, c->netns, s->proto, s->local.port)) {
+	uint32_t netns = sock_netns(c, s);
+	if (listened(c, netns, s->proto, s->local.port)) {
 		k->direction = intern_static(c, "in");
 		k->port = want_port ? s->local.port : 0;
 	} else if (c->listeners_done) {
@@ -440,7 +452,7 @@ static void direction(struct count *c, struct gkey *k, const struct sock *s)
 		k->port = want_port ? s->peer.port : 0;
 	} else {
 		k->pending = 1;
-		k->pend_netns = c->netns;
+		k->pend_netns = netns;
 		k->pend_proto = s->proto;
 		k->pend_lport = s->local.port;
 		k->pend_pport = want_port ? s->peer.port : 0;
@@ -529,23 +541,15 @@ static int key_of(struct count *c, const struct sock *s, struct gkey *k)
 			break;
 		case COUNT_USER: user(c, k, s); break;
 		case COUNT_NETNS:
-			/*
-			 * Hook: when struct sock gains netns_name (the
-			 * namespace issue), prefer it here over c->netns.
-			 */
-			if (c->netns)
-				k->netns = c->netns;
-			else
+			k->netns = sock_netns(c, s);
+			if (!k->netns)
 				k->kind[COUNT_NETNS] = COUNT_CELL_NONE;
 			break;
 		case COUNT_CGROUP:
-			/*
-			 * Hook: struct sock has no cgroup id yet. When it gains
-			 * uint64_t cgroup_id, set k->cgroup from it here (0 when
-			 * unknown: then "-"); sorting, cells and JSON already
-			 * treat the key as a number.
-			 */
-			k->kind[COUNT_CGROUP] = COUNT_CELL_NONE;
+			/* The id as the kernel gives it; 0 (not an inet socket) is "-". */
+			k->cgroup = s->cgroup_id;
+			if (!k->cgroup)
+				k->kind[COUNT_CGROUP] = COUNT_CELL_NONE;
 			break;
 		case COUNT_KEY_COUNT:
 			break;

@@ -92,13 +92,9 @@ void count_destroy(struct count *c); /* NULL-safe */
 /*
  * Sets the network namespace name the netns key takes for the sockets
  * added from now on (NULL or "": "-"), and the namespace the listener set
- * of the direction key is kept per. The string is copied.
- *
- * Hook for the namespace work: when struct sock gains its own
- * `const char *netns_name` (and `uint64_t cgroup_id` for the cgroup key),
- * key_of() in count.c is the one place that should read them; until then
- * the netns key comes from here and the cgroup key is always "-".
- * Returns 0 or -ENOMEM.
+ * of the direction key is kept per. The string is copied. A record's
+ * own netns_name (--all-netns) wins over it; the cgroup key is the
+ * record's cgroup_id. Returns 0 or -ENOMEM.
  */
 int count_set_netns(struct count *c, const char *name);
 

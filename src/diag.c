@@ -285,6 +285,11 @@ static int parse_inet(const unsigned char *p, size_t len, const struct proto_des
 		case INET_DIAG_SKMEMINFO:
 			s->mem = get_mem(&a, sc);
 			break;
+		case INET_DIAG_CGROUP_ID:
+			/* Sent unasked for every full inet socket (--cgroup). */
+			if (a.len >= sizeof(uint64_t))
+				memcpy(&s->cgroup_id, a.data, sizeof(uint64_t));
+			break;
 		case INET_DIAG_MARK:
 			/* Sent unasked, to a requester with CAP_NET_ADMIN only. */
 			(void)get_u32(&a, &s->mark);

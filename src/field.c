@@ -27,7 +27,8 @@ unsigned field_have(const struct render_opts *o)
 {
 	return (o->extended ? NEED_EXTENDED : 0) | (o->info ? NEED_INFO : 0) |
 	       (o->memory ? NEED_MEMORY : 0) | (o->timers ? NEED_TIMERS : 0) |
-	       (o->processes ? NEED_OWNERS : 0);
+	       (o->processes ? NEED_OWNERS : 0) | (o->all_netns ? NEED_NETNS : 0) |
+	       (o->cgroup ? NEED_CGROUP : 0);
 }
 
 /* The interface name for index, NULL when the system has none. */
@@ -813,9 +814,56 @@ static void json_processes(struct field_ctx *c, struct json *j, const struct soc
 	json_array_end(j);
 }
 
+static void cell_netns(struct field_ctx *c, struct buf *b, const struct sock *s)
+{
+	(void)c;
+	const char *n = s->netns_name && *s->netns_name ? s->netns_name : "-";
+	escape_text(b, n, strlen(n));
+}
+
+static void json_netns(struct field_ctx *c, struct json *j, const struct sock *s)
+{
+	(void)c;
+	json_object_begin(j);
+	json_key(j, "inode");
+	json_uint(j, s->netns_ino);
+	json_key(j, "name");
+	json_cstring(j, s->netns_name ? s->netns_name : "");
+	json_object_end(j);
+}
+
+/*
+ * The cgroup path as ss --cgroup prints it; an id no walk of the tree
+ * found (a cgroup removed since) as ss spells it too.
+ */
+static void cell_cgroup(struct field_ctx *c, struct buf *b, const struct sock *s)
+{
+	(void)c;
+	if (s->cgroup_path) {
+		escape_text(b, s->cgroup_path, strlen(s->cgroup_path));
+	} else if (s->cgroup_id) {
+		char hex[32];
+		snprintf(hex, sizeof(hex), "unreachable:%llx", (unsigned long long)s->cgroup_id);
+		buf_adds(b, hex);
+	} else {
+		buf_addc(b, '-');
+	}
+}
+
+static void json_cgroup(struct field_ctx *c, struct json *j, const struct sock *s)
+{
+	(void)c;
+	if (s->cgroup_path)
+		json_cstring(j, s->cgroup_path);
+	else
+		json_null(j);
+}
+
 enum { N = NEED_NEVER, E = NEED_EXTENDED };
 
 const struct field field_table[FIELD_COUNT] = {
+	[F_NETNS] = {"Netns", "netns", NEED_NETNS, NEED_NETNS, false, cell_netns, json_netns,
+		     NULL},
 	[F_PROTO] = {"Proto", "proto", 0, 0, true, cell_proto, json_proto, NULL},
 	[F_FAMILY] = {NULL, "family", N, 0, false, NULL, json_family, NULL},
 	[F_TYPE] = {NULL, "type", N, 0, false, NULL, json_type, has_type},
@@ -836,6 +884,8 @@ const struct field field_table[FIELD_COUNT] = {
 		      json_memory, NULL},
 	[F_INFO] = {"Info", "tcp_info", NEED_INFO, NEED_INFO, false, cell_info, json_tcpinfo,
 		    has_info},
+	[F_CGROUP] = {"Cgroup", "cgroup", NEED_CGROUP, NEED_CGROUP, false, cell_cgroup,
+		      json_cgroup, is_inet},
 	[F_PROCESS] = {"Process", "processes", 0, NEED_OWNERS, false, cell_process,
 		       json_processes, NULL},
 };

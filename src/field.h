@@ -18,6 +18,7 @@
  * order, so a new field is one entry here plus its formatters.
  */
 enum field_id {
+	F_NETNS,
 	F_PROTO,
 	F_FAMILY,
 	F_TYPE,
@@ -35,6 +36,7 @@ enum field_id {
 	F_TIMER,
 	F_MEMORY,
 	F_INFO,
+	F_CGROUP,
 	F_PROCESS,
 	FIELD_COUNT
 };
@@ -46,6 +48,8 @@ enum field_need {
 	NEED_MEMORY = 1u << 2,   /* -m: skmeminfo from the kernel */
 	NEED_TIMERS = 1u << 3,   /* -o */
 	NEED_OWNERS = 1u << 4,   /* the /proc scan (not -P) */
+	NEED_NETNS = 1u << 5,    /* --all-netns */
+	NEED_CGROUP = 1u << 6,   /* --cgroup */
 	NEED_NEVER = 1u << 7,    /* not part of this form at all */
 };
 

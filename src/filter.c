@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "cgroup.h"
 #include "filter_impl.h"
 #include "names.h"
 #include "owners.h"
@@ -781,6 +782,40 @@ static int parse_portpred(struct parser *p, const struct token *kw, enum fside s
 }
 
 /*
+ * The id of the cgroup a literal path names, for the kernel to compare;
+ * 0 for a glob, or a path no cgroup has (user space still judges it).
+ */
+static uint64_t cgroup_literal_id(const char *path)
+{
+	if (strpbrk(path, "*?[\\"))
+		return 0;
+	char mount[4096];
+	uint64_t id = 0;
+	if (cgroup_mount_find("/proc/self/mountinfo", mount, sizeof(mount)) < 0 ||
+	    cgroup_path_id(mount, path, &id) < 0)
+		return 0;
+	return id;
+}
+
+/* `cgroup PATH`: the socket's cgroup v2 path matches the glob PATH. */
+static int parse_cgroup(struct parser *p, const struct token *kw, struct fnode **out)
+{
+	struct token t;
+	next(p, M_OPERAND, &t);
+	if (t.type != T_WORD)
+		return fail(p, t.type == T_EOF ? kw : &t, "missing path after 'cgroup'");
+	char *s = tok_text(p, &t);
+	struct fnode *n = new_node(p, FN_CGROUP);
+	if (!s || !n)
+		return -ENOMEM;
+	n->pattern = s;
+	n->cgroup_id = cgroup_literal_id(s);
+	p->f->needs_cgroup = true;
+	*out = n;
+	return 0;
+}
+
+/*
  * The operator of `dev` and `fwmark`: none or '=' (true), '!=' (false);
  * any other fails on it.
  */
@@ -963,6 +998,8 @@ static int parse_unary(struct parser *p, struct fnode **out)
 		return parse_markpred(p, &t, out);
 	if (tok_is(p, &t, "autobound"))
 		return parse_auto(p, out);
+	if (tok_is(p, &t, "cgroup"))
+		return parse_cgroup(p, &t, out);
 	bool excl = tok_is(p, &t, "exclude") || tok_is(p, &t, "excl");
 	if (excl || tok_is(p, &t, "state")) {
 		/* States are one global mask, so they cannot sit under not or in (). */
@@ -1233,6 +1270,7 @@ static bool leaf_match(const struct fnode *n, const struct sock *s, const struct
 	case FN_HOST: return host_match(n, s);
 	case FN_PORT: return port_match(n, s);
 	case FN_UNIX: return unix_match(n, s);
+	case FN_CGROUP: return s->cgroup_path && fnmatch(n->pattern, s->cgroup_path, 0) == 0;
 	case FN_HOLDER: return holder_match(n, s);
 	case FN_PID: return w && (uint32_t)w->pid == n->value;
 	case FN_COMM: return w && comm_match(n->pattern, w);
@@ -1312,6 +1350,11 @@ bool filter_needs_owners(const struct filter *f)
 bool filter_needs_argv0(const struct filter *f)
 {
 	return f && f->needs_argv0;
+}
+
+bool filter_needs_cgroup(const struct filter *f)
+{
+	return f && f->needs_cgroup;
 }
 
 /* ---- command-line clauses ---- */

@@ -98,6 +98,12 @@ bool filter_needs_owners(const struct filter *f);
 bool filter_needs_argv0(const struct filter *f);
 
 /*
+ * Must each record carry its cgroup path (struct sock.cgroup_path)? True
+ * when the filter has a `cgroup PATH` predicate.
+ */
+bool filter_needs_cgroup(const struct filter *f);
+
+/*
  * Tells the filter the range the kernel picks local ports from
  * (net.ipv4.ip_local_port_range of the namespace being listed), which
  * `autobound` judges inet sockets by in user space, as ss does. Until it

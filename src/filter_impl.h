@@ -42,6 +42,12 @@ enum fnode_kind {
 	 */
 	FN_UID,
 	/*
+	 * The socket's cgroup v2 path matches pattern (a glob); cgroup_id,
+	 * when not 0, is the id of the one cgroup a literal pattern names,
+	 * which the kernel can compare (INET_DIAG_BC_CGROUP_COND).
+	 */
+	FN_CGROUP,
+	/*
 	 * The device the socket is bound to (s->ifindex, the kernel's
 	 * idiag_if) is value; 0 is no device.
 	 */
@@ -83,6 +89,8 @@ struct fnode {
 	struct fnode *next_auto;
 	/* FN_UNIX: fnmatch pattern, abstract names spelled with a leading '@'; FN_COMM: the name */
 	const char *pattern;
+	/* FN_CGROUP: the literal pattern's cgroup id, 0 when unknown or a glob */
+	uint64_t cgroup_id;
 	/* The order of creation, 0 to nnodes - 1: bytecode.c's per-node tables. */
 	uint32_t id;
 	/* FN_AND, FN_OR: a and b; FN_NOT: a */
@@ -98,6 +106,7 @@ struct filter {
 	uint32_t nnodes;      /* nodes created, the bound of fnode.id */
 	bool needs_owners;    /* some node looks at the holders */
 	bool needs_argv0;     /* some FN_COMM name is longer than the kernel's comm */
+	bool needs_cgroup;    /* some node looks at the cgroup path */
 	/*
 	 * Every FN_AUTO node, chained through next_auto, for
 	 * filter_set_local_ports.

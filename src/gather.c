@@ -155,7 +155,9 @@ static bool conversation_over(int r)
 static int open_nl(struct run *run)
 {
 	if (!run->nl && !run->nl_err) {
-		run->nl_err = nl_create(&run->nl, run->req->transport);
+		run->nl_err = run->req->nl_open
+				      ? run->req->nl_open(&run->nl, run->req->nl_open_arg)
+				      : nl_create(&run->nl, run->req->transport);
 		if (run->nl_err == 0 && !run->nl)
 			run->nl_err = -EIO;
 		if (run->nl_err == 0)
@@ -294,7 +296,8 @@ static int run_step(struct run *run, struct gather_error *err)
 		}
 	}
 
-	const char *root = req->proc_root ? req->proc_root : "/proc";
+	const char *root = req->net_root ? req->net_root
+			   : req->proc_root ? req->proc_root : "/proc";
 	int nl_r = r;
 	struct procnet_request pr = {
 		.proc_root = root,

@@ -7,6 +7,7 @@
 #include "sock.h"
 
 struct filter;
+struct nl;
 struct nl_transport;
 struct nl_observer;
 struct procnet_tap;
@@ -27,7 +28,20 @@ struct gather_request {
 	bool want_mem;                   /* -m */
 	const struct filter *filter;     /* for bytecode push-down; NULL: none */
 	const char *proc_root;           /* "/proc" unless testing */
+	/*
+	 * Where the /proc fallback finds net/ (its tables): NULL for
+	 * proc_root; "/proc/thread-self" on a thread inside another network
+	 * namespace, "/proc/PID" for a member process of one.
+	 */
+	const char *net_root;
 	const struct nl_transport *transport; /* NULL: real netlink */
+	/*
+	 * Opens the netlink conversation instead of nl_create (another
+	 * namespace's socket, made inside it); NULL: nl_create(transport).
+	 * Returns as nl_create.
+	 */
+	int (*nl_open)(struct nl **out, void *arg);
+	void *nl_open_arg;
 	const struct nl_observer *observer;   /* --record: told the conversation; NULL */
 	const struct procnet_tap *tap;        /* --record, --replay: /proc/net text; NULL */
 };

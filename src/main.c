@@ -172,6 +172,17 @@ static int out_row(void *arg, const struct sock *s)
 	return render_row(o->render, s);
 }
 
+/* What --all-netns has to say after a snapshot, once each. */
+static void netns_notes(const struct query *q)
+{
+	/* A /run/netns file that is no namespace, and the like. */
+	for (size_t i = 0; q->netns && i < q->netns->nwarnings; i++)
+		say("%s", q->netns->warnings[i]);
+	if (q->netns_unentered)
+		say("some network namespaces could not be entered (you would have to be root): "
+		    "their sockets were read from /proc/PID/net of a process in them");
+}
+
 static void out_owners(void *arg, const struct owners *w)
 {
 	struct out *o = arg;
@@ -200,7 +211,14 @@ static int query_status(const struct query_error *e)
 	case QUERY_PROCNET:
 		say("%s: %s: %s", proto_table[e->proto].name, e->file, strerror(-e->err));
 		break;
+	case QUERY_NETNS:
+		say("cannot list network namespaces: %s", strerror(-e->err));
+		break;
 	case QUERY_SINK:
+		if (e->err == -ENOMEM) {
+			say("out of memory");
+			break;
+		}
 		return output_status(e->err);
 	}
 	return EXIT_RUNTIME;
@@ -258,6 +276,11 @@ static struct query_config base_config(const struct options *o, const struct fil
 		.observer = o->record ? &t->observer : NULL,
 		.transport = o->replay ? &t->transport : NULL,
 		.tap = o->record || o->replay ? &t->tap : NULL,
+		.all_netns = o->all_netns,
+		.netns_patterns = o->netns_patterns,
+		.nnetns_patterns = o->nnetns_patterns,
+		.run_netns = "/run/netns",
+		.want_cgroup = filter_needs_cgroup(filter),
 	};
 }
 
@@ -290,6 +313,7 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	cfg.want_info = o->render.info;
 	cfg.want_mem = o->render.memory;
 	cfg.owners = o->render.processes;
+	cfg.want_cgroup |= o->render.cgroup;
 	struct query_sink sink = {.row = out_row, .owners_late = table ? out_owners : NULL,
 				  .arg = &out};
 	struct query q = {0};
@@ -310,6 +334,7 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	    f == stdout && isatty(STDOUT_FILENO))
 		say("not all processes could be read (you would have to be root to see them "
 		    "all); their sockets show only the user");
+	netns_notes(&q);
 	render_destroy(out.render);
 	query_finish(&q);
 	return status;
@@ -326,7 +351,42 @@ struct tally {
 	struct count *count;     /* --count-by or -s without a metrics format */
 	struct metrics *metrics; /* a metrics format */
 	bool summary;            /* count is the -s preset */
+	/* -s with --all-netns: the namespaces listed, in order, one summary each. */
+	char **ns_names;
+	size_t nns;
 };
+
+static int tally_netns(void *arg, uint64_t ino, const char *name)
+{
+	(void)ino;
+	struct tally *t = arg;
+	char **v = realloc(t->ns_names, (t->nns + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->ns_names = v;
+	if (!(v[t->nns] = strdup(name)))
+		return -ENOMEM;
+	t->nns++;
+	return 0;
+}
+
+/* -s with --all-netns: one summary per namespace, also for one with no socket. */
+static int summary_netns_write(const struct options *o, struct tally *t, FILE *f)
+{
+	struct summary *sums = calloc(t->nns ? t->nns : 1, sizeof(*sums));
+	if (!sums)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nns; i++)
+		sums[i].protos = o->protos;
+	const char *const *names = (const char *const *)t->ns_names;
+	int rc = count_finish(t->count, 0);
+	if (rc == 0)
+		rc = summary_from_count_netns(sums, names, t->nns, t->count);
+	if (rc == 0)
+		rc = render_summaries(f, &o->render, sums, names, t->nns);
+	free(sums);
+	return rc;
+}
 
 static int tally_listener(void *arg, const struct sock *s)
 {
@@ -396,6 +456,8 @@ static int tally_write(const struct options *o, struct tally *t, FILE *f,
 	int rc;
 	if (t->metrics) {
 		rc = metrics_write(t->metrics, f, seconds_since(t0));
+	} else if (t->summary && o->all_netns) {
+		rc = summary_netns_write(o, t, f);
 	} else if (t->summary) {
 		struct summary sum = {.protos = o->protos};
 		rc = count_finish(t->count, 0);
@@ -427,13 +489,16 @@ static int tally(const struct options *o, const struct filter *filter, struct na
 			.top = o->top,
 			.keys = o->ncount_keys ? o->count_keys : NULL,
 			.nkeys = o->ncount_keys,
+			.netns_label = o->all_netns,
 		};
 		rc = metrics_create(&t.metrics, &mo, names);
 	} else if (o->ncount_keys) {
 		rc = count_create(&t.count, o->count_keys, o->ncount_keys, names, 0);
 	} else {
 		t.summary = true;
-		rc = count_create(&t.count, summary_keys, SUMMARY_NKEYS, names, 0);
+		rc = o->all_netns ? count_create(&t.count, summary_netns_keys, SUMMARY_NKEYS + 1,
+						 names, 0)
+				  : count_create(&t.count, summary_keys, SUMMARY_NKEYS, names, 0);
 	}
 	if (rc < 0) {
 		say("out of memory");
@@ -445,14 +510,19 @@ static int tally(const struct options *o, const struct filter *filter, struct na
 	struct query q = {0};
 	int status = tally_listeners(&t, &cfg, &q);
 	if (status == EXIT_SUCCESS) {
-		struct query_sink sink = {.row = tally_row, .arg = &t};
+		struct query_sink sink = {.row = tally_row, .arg = &t,
+					  .netns = t.summary && o->all_netns ? tally_netns : NULL};
 		struct query_error err;
 		if (query_run(&q, &cfg, &sink, &err) < 0)
 			status = query_status(&err);
 	}
 	if (status == EXIT_SUCCESS)
 		status = tally_write(o, &t, f, &t0);
+	netns_notes(&q);
 	query_finish(&q);
+	for (size_t i = 0; i < t.nns; i++)
+		free(t.ns_names[i]);
+	free(t.ns_names);
 	metrics_destroy(t.metrics);
 	count_destroy(t.count);
 	return status;

@@ -21,6 +21,9 @@ enum {
 	OPT_PORT,
 	OPT_STATE,
 	OPT_OWNERS,
+	OPT_ALL_NETNS,
+	OPT_NETNS,
+	OPT_CGROUP,
 	OPT_DRY_RUN,
 	OPT_RECORD,
 	OPT_REPLAY,
@@ -64,6 +67,9 @@ static const struct option fixed_long[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"state", required_argument, NULL, OPT_STATE},
+	{"all-netns", no_argument, NULL, OPT_ALL_NETNS},
+	{"netns", required_argument, NULL, OPT_NETNS},
+	{"cgroup", no_argument, NULL, OPT_CGROUP},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"replay", required_argument, NULL, OPT_REPLAY},
 	{"count-by", required_argument, NULL, OPT_COUNT_BY},
@@ -128,6 +134,10 @@ void options_usage(FILE *f)
 	      "                          (default: all but listening and unconnected)\n"
 	      "  -N, --net=NAME|PATH     look inside a network namespace\n"
 	      "      --source=SOURCE     auto, netlink or proc (default auto)\n"
+	      "      --all-netns         every network namespace, with a Netns column\n"
+	      "      --netns=PATTERN     namespaces whose name matches the glob PATTERN,\n"
+	      "                          or whose inode is PATTERN (repeatable; implies\n"
+	      "                          --all-netns)\n"
 	      "  -K, --kill              close the TCP and UDP sockets selected (needs a\n"
 	      "                          FILTER or --port/--pid/--command/--user/--state)\n"
 	      "      --dry-run           with -K: show what would be closed, close nothing\n"
@@ -144,6 +154,7 @@ void options_usage(FILE *f)
 	      "  -i, --info              TCP internals (rtt, cwnd, bytes, ...)\n"
 	      "  -m, --memory            socket memory\n"
 	      "  -o, --timers            timer information\n"
+	      "      --cgroup            the cgroup v2 path of each inet socket\n"
 	      "  -s, --summary           totals per protocol and state\n"
 	      "  -H, --no-header         no header line\n"
 	      "  -j, --json              JSON output (same as --format=json)\n"
@@ -334,6 +345,18 @@ static int select_option(struct options *o, struct selection *sel, int c, const 
 	case 'a': sel->all = true; break;
 	case 'l': sel->listening = true; break;
 	case 'N': o->netns = arg; break;
+	case OPT_ALL_NETNS: o->all_netns = true; break;
+	case OPT_NETNS: {
+		if (!*arg)
+			return fail(err, errlen, "bad --netns value '': an empty pattern");
+		const char **v = room(o->netns_patterns, o->nnetns_patterns, sizeof(*v));
+		if (!v)
+			return fail(err, errlen, "out of memory");
+		o->netns_patterns = v;
+		o->netns_patterns[o->nnetns_patterns++] = arg;
+		o->all_netns = true;
+		break;
+	}
 	case OPT_RECORD:
 	case OPT_REPLAY:
 		if (!*arg)
@@ -415,6 +438,7 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 	case 'i': o->render.info = true; break;
 	case 'm': o->render.memory = true; break;
 	case 'o': o->render.timers = true; break;
+	case OPT_CGROUP: o->render.cgroup = true; break;
 	case 's': o->summary = true; break;
 	case 'H': o->render.header = false; break;
 	case 'j':
@@ -569,6 +593,15 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	if (o->kill && o->replay && !o->dry_run)
 		return fail(err, errlen, "-K (--kill) cannot close recorded sockets: --replay "
 			    "goes with -K only together with --dry-run");
+	if (o->all_netns && o->netns)
+		return fail(err, errlen, "option '-N' cannot be combined with '--%s'",
+			    o->nnetns_patterns ? "netns" : "all-netns");
+	o->render.all_netns = o->all_netns;
+	/* A recording holds one namespace's conversation, and -K closes in one. */
+	if (o->all_netns && (o->record || o->replay || o->kill))
+		return fail(err, errlen, "%s and --%s cannot be used together",
+			    o->record ? "--record" : o->replay ? "--replay" : "-K (--kill)",
+			    o->nnetns_patterns ? "netns" : "all-netns");
 	if (o->top && !o->ncount_keys && !o->metrics)
 		return fail(err, errlen, "--top needs --count-by or a metrics --format");
 	if (o->summary && o->ncount_keys && !o->metrics)
@@ -627,6 +660,7 @@ void options_finish(struct options *o)
 	free(o->pids);
 	free(o->commands);
 	free(o->uids);
+	free(o->netns_patterns);
 	free(o->filter_words);
 	o->ports = o->commands = o->filter_words = NULL;
 	o->pids = NULL;

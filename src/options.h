@@ -23,6 +23,9 @@ struct options {
 	enum gather_source source;   /* --source */
 	const char *owners_via;      /* --owners: "bpf", "proc", or NULL for auto (argv) */
 	const char *netns;           /* -N, or NULL */
+	bool all_netns;              /* --all-netns, or implied by --netns */
+	const char **netns_patterns; /* --netns, or-ed; the array owned, the words in argv */
+	size_t nnetns_patterns;
 	bool kill;                   /* -K: close what is selected */
 	bool dry_run;                /* --dry-run: with -K, close nothing */
 	const char *record;          /* --record FILE, or NULL */

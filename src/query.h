@@ -5,10 +5,12 @@
 #include <stdint.h>
 
 #include "gather.h"
+#include "netns.h"
 #include "sock.h"
 
 struct filter;
 struct owners;
+struct cgroup_map;
 
 /*
  * The query engine: one snapshot is the owners scan, the gather stage,
@@ -29,6 +31,16 @@ struct query_config {
 	const char *owners_via;       /* the owners backend by name; NULL: "auto" */
 	const struct filter *filter;  /* not owned; NULL: no filter */
 	const char *proc_root;        /* "/proc" unless testing */
+	/*
+	 * --all-netns: every network namespace in turn, each row carrying
+	 * its namespace; patterns (--netns, or-ed) keep those whose name
+	 * matches a glob or whose inode is the pattern (none: every one).
+	 */
+	bool all_netns;
+	const char *const *netns_patterns;
+	size_t nnetns_patterns;
+	const char *run_netns;        /* "/run/netns" unless testing */
+	bool want_cgroup;             /* map each socket's cgroup id to its path */
 	/* --record and --replay: see gather_request; all NULL normally. */
 	const struct nl_transport *transport;
 	const struct nl_observer *observer;
@@ -50,6 +62,12 @@ struct query_sink {
 	 * filter itself needs the owners.
 	 */
 	void (*owners_late)(void *arg, const struct owners *o);
+	/*
+	 * With all_netns, called (when set) before the rows of each
+	 * namespace listed, also one with no rows; name is valid for the
+	 * snapshot. A negative errno stops the snapshot.
+	 */
+	int (*netns)(void *arg, uint64_t ino, const char *name);
 	void *arg;
 };
 
@@ -62,6 +80,7 @@ enum query_stage {
 	QUERY_NETLINK,    /* sock_diag refused a protocol and no fallback was allowed */
 	QUERY_PROCNET,    /* the /proc/net file of a protocol could not be read */
 	QUERY_SINK,       /* the sink failed (an output error) */
+	QUERY_NETNS,      /* the network namespaces could not be listed */
 };
 
 struct query_error {
@@ -80,6 +99,15 @@ struct query {
 	struct owners *owners;
 	/* Set by a scan that was denied some processes' fds (no root). */
 	bool owners_denied;
+	/*
+	 * all_netns: the namespaces of the last snapshot (their warnings for
+	 * main to print) and their names; and whether some namespace could
+	 * not be entered (no root), so its sockets came from /proc/PID/net.
+	 */
+	struct netns_list *netns;
+	char (*netns_names)[NETNS_LABEL_MAX];
+	bool netns_unentered;
+	struct cgroup_map *cgroups;   /* want_cgroup: the id -> path map, kept */
 };
 
 /*

@@ -27,6 +27,8 @@ struct render_opts {
 	bool info;       /* -i */
 	bool memory;     /* -m */
 	bool timers;     /* -o */
+	bool all_netns;  /* --all-netns: the Netns column and "netns" key */
+	bool cgroup;     /* --cgroup: the Cgroup column and "cgroup" key */
 };
 
 struct render;
@@ -86,7 +88,24 @@ enum { SUMMARY_NKEYS = 3 };
 extern const enum count_key summary_keys[SUMMARY_NKEYS];
 int summary_from_count(struct summary *sum, const struct count *c);
 
+/*
+ * -s with --all-netns: the keys netns, proto, family, state
+ * (summary_netns_keys), each row added to the summary of its namespace,
+ * sums[j] for names[j] (n of them). Returns 0 or -EINVAL for other keys.
+ */
+extern const enum count_key summary_netns_keys[SUMMARY_NKEYS + 1];
+int summary_from_count_netns(struct summary *sums, const char *const *names, size_t n,
+			     const struct count *c);
+
 /* Prints the summary as a table or (JSON formats) one object. */
 int render_summary(FILE *f, const struct render_opts *o, const struct summary *sum);
+
+/*
+ * Prints n summaries: with names (--all-netns), one per namespace, the
+ * table with a first Netns column and JSON as one object keyed by the
+ * names; without, n is 1 and this is render_summary.
+ */
+int render_summaries(FILE *f, const struct render_opts *o, const struct summary *sums,
+		     const char *const *names, size_t n);
 
 #endif

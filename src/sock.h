@@ -142,6 +142,26 @@ struct sock {
 	const struct sock_tcpinfo *info;
 	const struct sock_meminfo *mem;
 
+	/*
+	 * The cgroup v2 id of an inet socket (INET_DIAG_CGROUP_ID: the inode
+	 * of its cgroup's directory), 0 when the source does not say.
+	 */
+	uint64_t cgroup_id;
+	/*
+	 * And its path under the cgroup2 mount ("/system.slice/x.service"),
+	 * set by the query engine when asked (--cgroup, the cgroup
+	 * predicate); NULL when not asked, not known, or no id.
+	 */
+	const char *cgroup_path;
+
+	/*
+	 * The network namespace the socket was listed in, set by the query
+	 * engine with --all-netns (netns_ino 0 and netns_name NULL otherwise);
+	 * the name is the Netns column's, valid for the snapshot.
+	 */
+	uint64_t netns_ino;
+	const char *netns_name;
+
 	/* Filled by the owners stage; NULL when unknown or not scanned. */
 	const struct owner *owners;
 };

@@ -57,6 +57,9 @@ static inline size_t bccheck_op_len(const uint8_t *op, size_t left)
 	case INET_DIAG_BC_D_EQ:
 		need += sizeof(o);
 		break;
+	case INET_DIAG_BC_CGROUP_COND:
+		need += sizeof(uint64_t);
+		break;
 	case INET_DIAG_BC_DEV_COND:
 		need += sizeof(uint32_t);
 		break;
@@ -172,6 +175,12 @@ static inline bool bccheck_run(const uint8_t *bc, size_t total, const struct soc
 			struct inet_diag_markcond m;
 			memcpy(&m, bc + sizeof(o), sizeof(m));
 			yes = (s->mark & m.mask) == m.mark;
+			break;
+		}
+		case INET_DIAG_BC_CGROUP_COND: {
+			uint64_t id;
+			memcpy(&id, bc + sizeof(o), sizeof(id));
+			yes = s->cgroup_id == id;
 			break;
 		}
 		case INET_DIAG_BC_S_COND:

@@ -388,6 +388,17 @@ static void netns_cgroup(void **state)
 	add(c, &a, 1);
 	expect_table(c, 0, "Netns Cgroup Count\n-     -      2\nblue  -      2\n");
 	count_destroy(c);
+
+	/* --all-netns: the record's own namespace and cgroup id win. */
+	c = make("netns,cgroup");
+	assert_int_equal(count_set_netns(c, "blue"), 0);
+	struct sock red = a;
+	red.netns_name = "red";
+	red.cgroup_id = 4242;
+	add(c, &red, 2);
+	add(c, &a, 1);
+	expect_table(c, 0, "Netns Cgroup Count\nred   4242   2\nblue  -      1\n");
+	count_destroy(c);
 }
 
 static void top_other(void **state)

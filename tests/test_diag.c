@@ -693,6 +693,30 @@ static void test_build_netlink_mptcp(void **state)
 	assert_int_equal(diag_build_request(buf.b, sizeof(buf.b), &r, 5), 0);
 }
 
+/* INET_DIAG_CGROUP_ID, sent unasked for every full inet socket; short: ignored. */
+static void test_cgroup_id(void **state)
+{
+	(void)state;
+	struct sock s;
+	struct diag_scratch sc;
+	uint64_t id = 0x1234567890ull;
+	struct nlmsghdr *nlh = inet_msg(AF_INET, SS_LISTEN, "0.0.0.0", 80, "0.0.0.0", 0);
+	mnl_attr_put_u64(nlh, INET_DIAG_CGROUP_ID, id);
+	assert_int_equal(diag_parse(nlh, PROTO_TCP, &s, &sc), 0);
+	assert_true(s.cgroup_id == id);
+
+	uint32_t half = 7;
+	nlh = inet_msg(AF_INET, SS_LISTEN, "0.0.0.0", 81, "0.0.0.0", 0);
+	mnl_attr_put(nlh, INET_DIAG_CGROUP_ID, sizeof(half), &half);
+	memset(&s, 0xa5, sizeof(s));
+	assert_int_equal(diag_parse(nlh, PROTO_TCP, &s, &sc), 0);
+	assert_true(s.cgroup_id == 0);
+
+	nlh = inet_msg(AF_INET6, SS_TIME_WAIT, "::1", 82, "::1", 40000);
+	assert_int_equal(diag_parse(nlh, PROTO_TCP, &s, &sc), 0);
+	assert_true(s.cgroup_id == 0);
+}
+
 static void test_v6only(void **state)
 {
 	(void)state;
@@ -780,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_build_unix_packet),
 		cmocka_unit_test(test_v6only),
 		cmocka_unit_test(test_mark),
+		cmocka_unit_test(test_cgroup_id),
 		cmocka_unit_test(test_netlink),
 		cmocka_unit_test(test_build_netlink_mptcp),
 	};

@@ -22,6 +22,7 @@
 #include "diag.h"
 #include "filter.h"
 #include "bccheck.h"
+#include "cgroup.h"
 #include "netns.h"
 #include "filter_impl.h"
 #include "names.h"
@@ -821,6 +822,51 @@ static void test_bytecode_shapes(void **state)
 	assert_true(len > 0);
 	struct sock s = inet_sock(AF_INET6, "::ffff:127.0.0.5", 1, "::", 0);
 	assert_true(bccheck_run(bc, (size_t)len, &s));
+	filter_destroy(f);
+	names_destroy(n);
+}
+
+/*
+ * `cgroup PATH`: a glob over the record's cgroup path in user space; a
+ * literal path that names a cgroup (the cgroup2 root, "/", on any host
+ * with one) goes to the kernel as INET_DIAG_BC_CGROUP_COND on its id.
+ */
+static void test_cgroup(void **state)
+{
+	(void)state;
+	struct names *n = test_names();
+	struct filter *f = parse1("cgroup /system.slice/*", n);
+	assert_true(filter_needs_cgroup(f));
+	struct sock s = inet_sock(AF_INET, "127.0.0.1", 1, "0.0.0.0", 0);
+	assert_false(filter_match(f, &s));
+	s.cgroup_path = "/system.slice/ssh.service";
+	assert_true(filter_match(f, &s));
+	s.cgroup_path = "/user.slice";
+	assert_false(filter_match(f, &s));
+	unsigned char bc[256];
+	/* A glob is for user space: the kernel is sent nothing. */
+	assert_int_equal(filter_bytecode(f, AF_INET, bc, sizeof(bc)), 0);
+	filter_destroy(f);
+	f = parse1("sport = :22", n);
+	assert_false(filter_needs_cgroup(f));
+	filter_destroy(f);
+
+	char mount[4096];
+	uint64_t id = 0;
+	if (cgroup_mount_find("/proc/self/mountinfo", mount, sizeof(mount)) < 0 ||
+	    cgroup_path_id(mount, "/", &id) < 0) {
+		names_destroy(n);
+		skip();
+	}
+	f = parse1("cgroup / or sport = :22", n);
+	check_bytecode("cgroup /", f, AF_INET);
+	int len = filter_bytecode(f, AF_INET, bc, sizeof(bc));
+	assert_true(len > 0);
+	assert_null(bccheck_audit(bc, (size_t)len));
+	s.cgroup_id = id;
+	assert_true(bccheck_run(bc, (size_t)len, &s));
+	s.cgroup_id = id + 1;
+	assert_false(bccheck_run(bc, (size_t)len, &s));
 	filter_destroy(f);
 	names_destroy(n);
 }
@@ -1634,6 +1680,7 @@ int main(void)
 		cmocka_unit_test(test_match_unix),
 		cmocka_unit_test(test_bytecode_corpus),
 		cmocka_unit_test(test_bytecode_shapes),
+		cmocka_unit_test(test_cgroup),
 		cmocka_unit_test(test_bytecode_huge),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_bytecode_linear),

@@ -151,6 +151,34 @@ static void test_long_values(void **state)
 	options_finish(&o);
 }
 
+/* --all-netns, --netns (repeatable, implying --all-netns) and --cgroup. */
+static void test_netns_options(void **state)
+{
+	(void)state;
+	struct options o;
+	PARSE_OK(&o, "-tan");
+	assert_false(o.all_netns);
+	assert_false(o.render.all_netns);
+	assert_false(o.render.cgroup);
+	options_finish(&o);
+
+	PARSE_OK(&o, "--all-netns", "--cgroup");
+	assert_true(o.all_netns);
+	assert_true(o.render.all_netns);
+	assert_true(o.render.cgroup);
+	assert_int_equal(o.nnetns_patterns, 0);
+	options_finish(&o);
+
+	PARSE_OK(&o, "--netns", "docker:*", "--netns=4026531840", "--netns", "blue");
+	assert_true(o.all_netns);
+	assert_true(o.render.all_netns);
+	assert_int_equal(o.nnetns_patterns, 3);
+	assert_string_equal(o.netns_patterns[0], "docker:*");
+	assert_string_equal(o.netns_patterns[1], "4026531840");
+	assert_string_equal(o.netns_patterns[2], "blue");
+	options_finish(&o);
+}
+
 static void assert_words(const struct options *o, const char *const *want)
 {
 	int n = 0;
@@ -284,7 +312,17 @@ static void test_usage_messages(void **state)
 	expect_message("option '--tcp' takes no argument", (const char *[]){"--tcp=1", NULL});
 	expect_message("option '--numeric' takes no argument",
 		       (const char *[]){"-t", "--nu=3", NULL});
-	expect_message("ambiguous option '--n' (could be --net, --netlink, --no-header, "
+	expect_message("bad --netns value '': an empty pattern",
+		       (const char *[]){"--netns", "", NULL});
+	expect_message("option '-N' cannot be combined with '--all-netns'",
+		       (const char *[]){"-N", "blue", "--all-netns", NULL});
+	expect_message("option '-N' cannot be combined with '--netns'",
+		       (const char *[]){"--netns", "x", "-N", "blue", NULL});
+	expect_message("--replay and --all-netns cannot be used together",
+		       (const char *[]){"--all-netns", "--replay", "f", NULL});
+	expect_message("-K (--kill) and --netns cannot be used together",
+		       (const char *[]){"--netns", "x", "-K", "--port", "22", NULL});
+	expect_message("ambiguous option '--n' (could be --net, --netlink, --netns, --no-header, "
 		       "--no-processes, --numeric)", (const char *[]){"--n", NULL});
 	expect_message("ambiguous option '--no' (could be --no-header, --no-processes)",
 		       (const char *[]){"--no=x", NULL});
@@ -388,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_combined_short),
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_netns_options),
 		cmocka_unit_test(test_filter_words),
 		cmocka_unit_test(test_repeats),
 		cmocka_unit_test(test_options_filter),

@@ -54,7 +54,8 @@ states=(established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait closed clo
 	last-ack listening closing all connected synchronized bucket big
 	ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT
 	LAST_ACK LISTEN CLOSING UNCONN)
-preds=(state exclude sport dport src dst dev fwmark autobound)
+preds=(state exclude sport dport src dst dev fwmark autobound cgroup)
+kinds=(host docker: podman: containerd: crio: pod: lxc: nspawn: netns:)
 
 checks() {
 	exactly 'sockstat --fo' --format=
@@ -100,6 +101,9 @@ checks() {
 	exactly 'sockstat -t sport = :22 and ' "${preds[@]}" not
 	exactly 'sockstat -t not ' "${preds[@]}" not
 	exactly 'sockstat -t dport ' 
+	exactly 'sockstat -t cgroup ' 
+	exactly 'sockstat --netns do' docker:
+	exactly 'sockstat --netns p' podman: pod:
 	# The netstat spellings of the states.
 	exactly 'sockstat state EST' ESTABLISHED
 	exactly 'sockstat -t exclude FIN' FIN_WAIT1 FIN_WAIT2
@@ -122,6 +126,8 @@ checks() {
 		expect 'sockstat -N ' "$ns"
 		expect 'sockstat --net ' "$ns"
 		exactly "sockstat -N ${ns%?}" "$ns"
+		expect 'sockstat --netns ' "${kinds[@]}" "$ns"
+		exactly "sockstat --netns ${ns%?}" "$ns"
 	fi
 }
 
@@ -173,6 +179,8 @@ if command -v fish >/dev/null; then
 	fish_exactly 'sockstat state EST' ESTABLISHED
 	fish_exactly 'sockstat --state TIME' TIME_WAIT
 	fish_exactly 'sockstat -t dport '
+	fish_exactly 'sockstat -t cgroup '
+	fish_exactly 'sockstat --netns do' docker:
 else
 	echo "no fish: its completion is not driven here"
 fi

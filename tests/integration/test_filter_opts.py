@@ -218,7 +218,7 @@ def check_messages(ck):
     ck.begin("usage messages")
     for args, first in (
             (["--tcp=1"], "option '--tcp' takes no argument"),
-            (["--n"], "ambiguous option '--n' (could be --net, --netlink, --no-header, "
+            (["--n"], "ambiguous option '--n' (could be --net, --netlink, --netns, --no-header, "
                       "--no-processes, --numeric)"),
             (["--x"], "unknown option '--x'"),
             (["--numeric", "-Zt"], "unknown option '-Z'"),
