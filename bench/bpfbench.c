@@ -87,7 +87,8 @@ int main(int argc, char **argv)
 		struct stamp t2 = now();
 		owners_bpf_close(b);
 		struct owners *o;
-		if (owners_create(&o) != 0)
+		/* The /proc backend by name: "auto" would pick the iterator. */
+		if (owners_create(&o) != 0 || owners_set_backend(o, "proc") != 0)
 			return 1;
 		struct stamp t3 = now();
 		if (owners_scan(o, "/proc") != 0)
@@ -105,7 +106,8 @@ int main(int argc, char **argv)
 	struct owners *o;
 	struct owners_bpf *b;
 	char why[200];
-	if (owners_create(&o) != 0 || owners_scan(o, "/proc") != 0 ||
+	if (owners_create(&o) != 0 || owners_set_backend(o, "proc") != 0 ||
+	    owners_scan(o, "/proc") != 0 ||
 	    owners_bpf_open(&b, why, sizeof(why)) != 0)
 		return 1;
 	struct tally chk = {o, 0, 0};

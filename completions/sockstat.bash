@@ -16,7 +16,7 @@ _sockstat_netstat_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2
 _sockstat_long='--tcp --udp --raw --unix --packet --mptcp --netlink --ipv4 --ipv6 --family=
 	--all --listening --net= --all-netns --netns= --cgroup --source= --kill --dry-run
 	--record= --replay= --numeric --resolve --processes
-	--no-processes --extended --info --memory --timers --summary
+	--no-processes --owners= --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
 	--state= --count-by= --top= --output= --watch --watch= --events --interval= --help --version'
 
@@ -84,6 +84,9 @@ _sockstat_value()
 		;;
 	--source)
 		_sockstat_add "$cur" 'auto netlink proc'
+		;;
+	--owners)
+		_sockstat_add "$cur" 'auto bpf proc'
 		;;
 	--record|--replay)
 		local IFS=$'\n'
@@ -154,7 +157,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--netns|--source|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output|--interval)
+		--family|--net|--netns|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output|--interval)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -229,7 +232,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--netns|--source|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output|--interval)
+	--family|--net|--netns|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output|--interval)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;

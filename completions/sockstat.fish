@@ -40,7 +40,7 @@ function __sockstat_last_filter_word
             continue
         end
         switch $w
-            case --family --net --netns --source --record --replay --format --state --user --pid --command --port --count-by --top --output --interval
+            case --family --net --netns --source --owners --record --replay --format --state --user --pid --command --port --count-by --top --output --interval
                 set skip 1
             case '--*'
             case '-?*'
@@ -107,6 +107,7 @@ complete -c sockstat -s n -l numeric -d 'numeric ports, no service names'
 complete -c sockstat -s r -l resolve -d 'resolve host names'
 complete -c sockstat -s p -l processes -d 'show owning processes (the default)'
 complete -c sockstat -s P -l no-processes -d 'do not scan /proc for owning processes'
+complete -c sockstat -l owners -x -a 'auto bpf proc' -d 'how owners are read'
 complete -c sockstat -s e -l extended -d 'uid, inode, socket cookie, interface'
 complete -c sockstat -s i -l info -d 'TCP internals'
 complete -c sockstat -s m -l memory -d 'socket memory'

@@ -212,6 +212,9 @@ static int query_status(const struct query_error *e)
 	case QUERY_SCAN:
 		say("cannot scan /proc for processes: %s", strerror(-e->err));
 		break;
+	case QUERY_OWNERS_BPF:
+		say("cannot read owners through BPF: %s", e->why);
+		break;
 	case QUERY_NETLINK:
 		say("%s: the kernel's sock_diag cannot list these sockets (%s); "
 		    "--source auto falls back to /proc/net",
@@ -279,6 +282,7 @@ static struct query_config base_config(const struct options *o, const struct fil
 		.families = o->families,
 		.states = filter_states(filter, o->states),
 		.source = o->source,
+		.owners_via = o->owners_via,
 		.filter = filter,
 		.proc_root = "/proc",
 		.observer = o->record ? &t->observer : NULL,

@@ -24,6 +24,7 @@ enum {
 	OPT_WATCH,
 	OPT_EVENTS,
 	OPT_INTERVAL,
+	OPT_OWNERS,
 	OPT_ALL_NETNS,
 	OPT_NETNS,
 	OPT_CGROUP,
@@ -56,6 +57,7 @@ static const struct option fixed_long[] = {
 	{"resolve", no_argument, NULL, 'r'},
 	{"processes", no_argument, NULL, 'p'},
 	{"no-processes", no_argument, NULL, 'P'},
+	{"owners", required_argument, NULL, OPT_OWNERS},
 	{"extended", no_argument, NULL, 'e'},
 	{"info", no_argument, NULL, 'i'},
 	{"memory", no_argument, NULL, 'm'},
@@ -154,6 +156,7 @@ void options_usage(FILE *f)
 	      "  -r, --resolve           resolve host names\n"
 	      "  -p, --processes         show owning processes (the default)\n"
 	      "  -P, --no-processes      do not scan /proc for owning processes\n"
+	      "      --owners=HOW        read owners through auto, bpf or proc (default auto)\n"
 	      "  -e, --extended          uid, inode, socket cookie, interface\n"
 	      "  -i, --info              TCP internals (rtt, cwnd, bytes, ...)\n"
 	      "  -m, --memory            socket memory\n"
@@ -480,6 +483,11 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 		break;
 	case 'h': o->help = true; break;
 	case 'V': o->version = true; break;
+	case OPT_OWNERS:
+		if (strcmp(arg, "auto") != 0 && strcmp(arg, "bpf") != 0 && strcmp(arg, "proc") != 0)
+			return fail(err, errlen, "bad --owners value '%.64s' (use auto, bpf or proc)", arg);
+		o->owners_via = strcmp(arg, "auto") == 0 ? NULL : arg;
+		break;
 	case 'K': o->kill = true; break;
 	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_FORMAT:

@@ -21,6 +21,7 @@ struct options {
 	bool help;                   /* -h */
 	bool version;                /* -V */
 	enum gather_source source;   /* --source */
+	const char *owners_via;      /* --owners: "bpf", "proc", or NULL for auto (argv) */
 	const char *netns;           /* -N, or NULL */
 	bool all_netns;              /* --all-netns, or implied by --netns */
 	const char **netns_patterns; /* --netns, or-ed; the array owned, the words in argv */

@@ -1,6 +1,7 @@
 #include "owners.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,11 @@
 
 /*
  * The backends in the order "auto" tries them: the first whose start
- * does not answer -EOPNOTSUPP scans.
+ * does not answer -EOPNOTSUPP scans, and one whose finish answers it
+ * (it found out late that it cannot run) hands over to the next.
  */
 static const struct owners_backend *const backends[] = {
+	&owners_bpf_backend,
 	&owners_proc_backend,
 };
 enum { NBACKENDS = sizeof(backends) / sizeof(backends[0]) };
@@ -25,6 +28,7 @@ struct owners {
 	const struct owners_backend *used;  /* the last scan's, or NULL */
 	void *state;                        /* a started scan's, or NULL */
 	bool denied;
+	char why[OWNERS_WHY];               /* see owners_why; "" when none */
 };
 
 int owners_create(struct owners **out)
@@ -60,6 +64,7 @@ static bool before(const struct owner *a, const struct owner *b)
  * Links w into the chain at *head in (pid, fd) order. Backends add in
  * that order, so the walk ends at the tail; a socket has a few holders
  * (a prefork server's listener a few hundred), so the walk is short.
+ * An exact repeat of a holder already there is left out.
  */
 static void link_sorted(struct owner **head, struct owner *w)
 {
@@ -71,6 +76,8 @@ static void link_sorted(struct owner **head, struct owner *w)
 	struct owner *p = *head;
 	while (p->next && !before(w, p->next))
 		p = (struct owner *)p->next;
+	if (p->pid == w->pid && p->fd == w->fd)
+		return;
 	w->next = p->next;
 	p->next = w;
 }
@@ -110,6 +117,16 @@ struct arena *owners_arena(struct owners *o, int i)
 void owners_note_denied(struct owners *o)
 {
 	o->denied = true;
+}
+
+void owners_note_why(struct owners *o, const char *why)
+{
+	snprintf(o->why, sizeof(o->why), "%s", why);
+}
+
+const char *owners_why(const struct owners *o)
+{
+	return o && o->why[0] ? o->why : NULL;
 }
 
 bool owners_denied(const struct owners *o)
@@ -154,6 +171,7 @@ static int start(struct owners *o, const char *proc_root, bool inline_first)
 	o->opts.inline_first = inline_first;
 	o->denied = false;
 	o->used = NULL;
+	o->why[0] = '\0';
 	if (o->want) {
 		int ret = o->want->start(o, &o->opts, &o->state);
 		if (ret == 0)
@@ -176,13 +194,39 @@ int owners_scan_start(struct owners *o, const char *proc_root)
 	return start(o, proc_root, false);
 }
 
+/*
+ * Under "auto", the backends after the one whose finish found it cannot
+ * run, each scanning at once (the dump it would have overlapped is over).
+ */
+static int fall_back(struct owners *o)
+{
+	size_t i = 0;
+	while (i < NBACKENDS && backends[i] != o->used)
+		i++;
+	int ret = -EOPNOTSUPP;
+	for (i++; i < NBACKENDS && ret == -EOPNOTSUPP; i++) {
+		o->used = backends[i];
+		o->opts.inline_first = true;
+		ret = backends[i]->start(o, &o->opts, &o->state);
+		if (ret == 0) {
+			void *state = o->state;
+			o->state = NULL;
+			ret = backends[i]->finish(o, state);
+		}
+	}
+	return ret;
+}
+
 int owners_scan_finish(struct owners *o)
 {
 	if (!o->used || !o->state)
 		return -EINVAL;
 	void *state = o->state;
 	o->state = NULL;
-	return o->used->finish(o, state);
+	int ret = o->used->finish(o, state);
+	if (ret == -EOPNOTSUPP && !o->want)
+		ret = fall_back(o);
+	return ret;
 }
 
 int owners_scan(struct owners *o, const char *proc_root)

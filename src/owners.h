@@ -48,13 +48,24 @@ void owners_set_argv0(struct owners *o, bool on);
 
 /*
  * Picks the backend by name: "auto" (the default: the first one that can
- * run here) or one of the backends' own names ("proc"). Returns 0, or
- * -ENOENT for a name no backend has.
+ * run here, BPF where it loads, else /proc) or one of the backends' own
+ * names ("bpf", "proc"). A backend asked for by name that cannot run
+ * fails the scan (owners_why says why) instead of falling back. Returns
+ * 0, or -ENOENT for a name no backend has.
  */
 int owners_set_backend(struct owners *o, const char *name);
 
 /* The name of the backend the last scan used, or NULL before any scan. */
 const char *owners_backend_name(const struct owners *o);
+
+/*
+ * Why the last scan's backend could not run (one line, no "sockstat:"
+ * prefix, no newline, such as "loading BPF programs needs root ..."), or
+ * NULL. Under "auto" it tells why BPF was passed over; after a failed
+ * scan of a backend picked by name, why the scan failed.
+ */
+enum { OWNERS_WHY = 160 };
+const char *owners_why(const struct owners *o);
 
 /*
  * Scans proc_root ("/proc", or a fixture tree) and records every socket

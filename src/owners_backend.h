@@ -41,6 +41,8 @@ struct owners_backend {
 };
 
 extern const struct owners_backend owners_proc_backend;
+/* The BPF task_file iterator (owners_bpf.h); declines where it cannot load. */
+extern const struct owners_backend owners_bpf_backend;
 
 /* How many arenas the map keeps for a backend's threads (one each). */
 enum { OWNERS_ARENAS = 4 };
@@ -58,12 +60,21 @@ struct arena *owners_arena(struct owners *o, int i);
  * Adds w (owned by the caller, e.g. in an owners_arena, and alive until
  * owners_destroy) as a holder of inode. The chain stays in (pid, fd)
  * order whatever the order of the calls; adding in that order costs
- * O(1). Returns 0, -EINVAL for inode 0 (no socket has it) or -ENOMEM.
+ * O(1). An exact repeat (a holder with the pid and fd of one already in
+ * the chain) is dropped, so a backend that sees one file table twice
+ * need not filter. Returns 0, -EINVAL for inode 0 (no socket has it) or -ENOMEM.
  * Runs on one thread at a time (the one that calls finish).
  */
 int owners_add(struct owners *o, uint64_t inode, struct owner *w);
 
 /* Records that some process's holders could not be read (owners_denied). */
 void owners_note_denied(struct owners *o);
+
+/*
+ * Records why this backend cannot scan here (owners_why), before its
+ * start or finish answers -EOPNOTSUPP or another error; truncated to
+ * OWNERS_WHY bytes.
+ */
+void owners_note_why(struct owners *o, const char *why);
 
 #endif

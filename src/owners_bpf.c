@@ -37,6 +37,8 @@ struct owners_bpf {
  * by default; sockstat reports one line of its own instead, and lets a
  * developer see libbpf's account with SOCKSTAT_BPF_DEBUG set.
  */
+/* libbpf's format strings are its own: the callback passes them on as they are. */
+__attribute__((format(printf, 2, 0)))
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	static int debug = -1;
@@ -101,7 +103,11 @@ int owners_bpf_open(struct owners_bpf **out, char *why, size_t whylen)
 	 * Without kernel BTF, the CO-RE relocations cannot be resolved;
 	 * saying so is clearer than libbpf's error for it.
 	 */
-	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+	/*
+	 * Only a file that is not there says so: one this user may not reach
+	 * (a private chroot) is left to the load, whose EPERM says more.
+	 */
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0 && errno == ENOENT)
 		return fail(-ENOENT, why, whylen, "the kernel has no BTF (/sys/kernel/btf/vmlinux)");
 
 	struct owners_bpf *b = calloc(1, sizeof(*b));

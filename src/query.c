@@ -56,6 +56,25 @@ static int fail(struct query_error *err, enum query_stage stage, int rc)
 }
 
 /*
+ * The error of a scan: a backend picked by name that cannot run says
+ * why (that is only ever BPF; /proc is always there to be read).
+ */
+static int scan_failed(const struct owners *o, const struct query_config *cfg, int rc,
+		       struct query_error *err)
+{
+	const char *why = owners_why(o);
+	bool bpf = cfg->owners_via && strcmp(cfg->owners_via, "bpf") == 0;
+	if (bpf && rc != -ENOMEM) {
+		if (!why)
+			why = strerror(-rc);
+		fail(err, QUERY_OWNERS_BPF, rc);
+		snprintf(err->why, sizeof(err->why), "%s", why);
+		return rc;
+	}
+	return fail(err, rc == -ENOMEM ? QUERY_NOMEM : QUERY_SCAN, rc);
+}
+
+/*
  * A fresh owners map, scanned now, or (late) started here and finished
  * by owners_scan_finish after the dump.
  */
@@ -68,10 +87,13 @@ static int prepare_owners(struct query *q, const struct query_config *cfg, bool 
 	if (rc < 0)
 		return fail(err, QUERY_NOMEM, rc);
 	owners_set_argv0(q->owners, filter_needs_argv0(cfg->filter));
+	rc = owners_set_backend(q->owners, cfg->owners_via ? cfg->owners_via : "auto");
+	if (rc < 0)
+		return fail(err, QUERY_SCAN, rc);
 	const char *root = cfg->proc_root ? cfg->proc_root : "/proc";
 	rc = late ? owners_scan_start(q->owners, root) : owners_scan(q->owners, root);
 	if (rc < 0)
-		return fail(err, rc == -ENOMEM ? QUERY_NOMEM : QUERY_SCAN, rc);
+		return scan_failed(q->owners, cfg, rc, err);
 	return 0;
 }
 
@@ -314,7 +336,7 @@ int query_run(struct query *q, const struct query_config *cfg, const struct quer
 	if (scan && late) {
 		rc = owners_scan_finish(q->owners);
 		if (rc < 0 && grc == 0)
-			return fail(err, rc == -ENOMEM ? QUERY_NOMEM : QUERY_SCAN, rc);
+			return scan_failed(q->owners, cfg, rc, err);
 		if (rc == 0)
 			sink->owners_late(sink->arg, q->owners);
 	}

@@ -28,6 +28,7 @@ struct query_config {
 	bool want_info;               /* ask the kernel for tcp_info */
 	bool want_mem;                /* ask the kernel for skmeminfo */
 	bool owners;                  /* scan /proc for the owning processes */
+	const char *owners_via;       /* the owners backend by name; NULL: "auto" */
 	const struct filter *filter;  /* not owned; NULL: no filter */
 	const char *proc_root;        /* "/proc" unless testing */
 	/*
@@ -75,6 +76,7 @@ enum query_stage {
 	QUERY_OK,
 	QUERY_NOMEM,      /* our own allocation failed */
 	QUERY_SCAN,       /* the /proc scan could not be done */
+	QUERY_OWNERS_BPF, /* --owners=bpf, and BPF cannot run here: see why */
 	QUERY_NETLINK,    /* sock_diag refused a protocol and no fallback was allowed */
 	QUERY_PROCNET,    /* the /proc/net file of a protocol could not be read */
 	QUERY_SINK,       /* the sink failed (an output error) */
@@ -86,6 +88,7 @@ struct query_error {
 	int err;          /* the negative errno */
 	enum proto proto; /* QUERY_NETLINK, QUERY_PROCNET */
 	const char *file; /* QUERY_PROCNET: the file, as /proc/net/raw */
+	char why[160];    /* QUERY_OWNERS_BPF: the reason, one line */
 };
 
 /*
