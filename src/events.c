@@ -519,7 +519,9 @@ static int scan_new_owners(struct events *ev, struct events_error *err)
 	if (rc < 0)
 		return fail(err, EVENTS_NOMEM, rc);
 	owners_set_argv0(o, filter_needs_argv0(ev->cfg.filter));
-	rc = owners_scan(o, ev->cfg.proc_root ? ev->cfg.proc_root : "/proc");
+	rc = owners_set_backend(o, ev->cfg.owners_via ? ev->cfg.owners_via : "auto");
+	if (rc == 0)
+		rc = owners_scan(o, ev->cfg.proc_root ? ev->cfg.proc_root : "/proc");
 	if (rc < 0) {
 		owners_destroy(o);
 		*err = (struct events_error){.kind = EVENTS_QUERY, .err = rc,
@@ -607,6 +609,7 @@ int events_tick(struct events *ev, struct events_error *err)
 		.states = EVENT_STATES,
 		.source = ev->cfg.source,
 		.proc_root = ev->cfg.proc_root,
+		.owners_via = ev->cfg.owners_via,
 	};
 	struct query_sink sink = {.row = on_dump, .arg = ev};
 	struct query q = {0};

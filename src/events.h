@@ -30,6 +30,7 @@ struct events_config {
 	FILE *out;
 	struct names *names;          /* not owned; may be NULL */
 	const char *proc_root;        /* "/proc" unless testing */
+	const char *owners_via;       /* the owners backend by name; NULL: "auto" */
 	/* The multicast socket's transport; NULL: a real netlink socket. */
 	const struct nl_transport *transport;
 	/* Called once when the destroy groups cannot be joined; may be NULL. */

@@ -765,6 +765,7 @@ static int watch_listing(const struct options *o, const struct filter *filter,
 		.out = stdout,
 		.in_fd = STDIN_FILENO,
 		.proc_root = "/proc",
+		.owners_via = o->owners_via,
 	};
 	struct frame_arg a = {o, filter, names};
 	if (loop_signals_install(STDOUT_FILENO) < 0) {
@@ -803,6 +804,7 @@ static int event_stream(const struct options *o, const struct filter *filter,
 		.out = stdout,
 		.names = names,
 		.proc_root = "/proc",
+		.owners_via = o->owners_via,
 		.notice = notice,
 	};
 	if (!cfg.protos)

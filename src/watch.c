@@ -119,6 +119,8 @@ int watch_owners(struct watch *w, const struct owners **out)
 	w->owners = NULL;
 	int rc = owners_create(&w->owners);
 	if (rc == 0)
+		rc = owners_set_backend(w->owners, w->o.owners_via ? w->o.owners_via : "auto");
+	if (rc == 0)
 		rc = owners_scan(w->owners, w->o.proc_root ? w->o.proc_root : "/proc");
 	if (rc < 0) {
 		owners_destroy(w->owners);

@@ -25,6 +25,7 @@ struct watch_opts {
 	FILE *out;
 	int in_fd;         /* where q is read on a terminal */
 	const char *proc_root;
+	const char *owners_via;  /* the owners backend by name; NULL: "auto" */
 };
 
 struct watch;
