@@ -18,7 +18,7 @@ _sockstat_long='--tcp --udp --raw --unix --packet --mptcp --netlink --ipv4 --ipv
 	--record= --replay= --numeric --resolve --processes
 	--no-processes --owners= --extended --info --memory --timers --summary
 	--no-header --json --format= --pid= --command= --user= --port=
-	--state= --count-by= --top= --output= --help --version'
+	--state= --count-by= --top= --output= --watch --watch= --events --interval= --help --version'
 
 _sockstat_short='-t -u -w -x -0 -M -4 -6 -f -a -l -N -K -n -r -p -P -e -i -m -o
 	-s -H -j -h -V'
@@ -125,7 +125,7 @@ _sockstat_value()
 			[[ $p == "$cur"* ]] && COMPREPLY+=("$p")
 		done
 		;;
-	--command|--port)
+	--command|--port|--interval|--watch)
 		# Free text: offer nothing rather than file names.
 		;;
 	*)
@@ -157,7 +157,7 @@ _sockstat_last_filter_word()
 				_sockstat_last=$w
 			fi
 			;;
-		--family|--net|--netns|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output)
+		--family|--net|--netns|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output|--interval)
 			# Its value is the next word, or the one after an '='.
 			[[ ${COMP_WORDS[i + 1]-} == = ]] || skip=1
 			;;
@@ -232,7 +232,7 @@ _sockstat()
 	# The value of "--opt val", "-f val", "-N val", or of a short option
 	# cluster ending in f or N ("-tf val").
 	case $prev in
-	--family|--net|--netns|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output)
+	--family|--net|--netns|--source|--owners|--record|--replay|--format|--state|--user|--pid|--command|--port|--count-by|--top|--output|--interval)
 		_sockstat_value "$prev" "$cur"
 		return 0
 		;;

@@ -40,7 +40,7 @@ function __sockstat_last_filter_word
             continue
         end
         switch $w
-            case --family --net --netns --source --owners --record --replay --format --state --user --pid --command --port --count-by --top --output
+            case --family --net --netns --source --owners --record --replay --format --state --user --pid --command --port --count-by --top --output --interval
                 set skip 1
             case '--*'
             case '-?*'
@@ -125,6 +125,9 @@ complete -c sockstat -l command -x -d 'sockets held by a process named NAME'
 complete -c sockstat -l user -x -a '(__fish_complete_users)' -d 'sockets of user USER'
 complete -c sockstat -l port -x -d 'local or peer port'
 complete -c sockstat -l state -x -a "$sockstat_states" -d 'sockets in STATE'
+complete -c sockstat -l watch -d 'redraw the listing every SECONDS (--watch=SECONDS)'
+complete -c sockstat -l events -d 'stream socket events as NDJSON'
+complete -c sockstat -l interval -x -d 'with --events: compare dumps every SECONDS'
 complete -c sockstat -s h -l help -d 'show the help and exit'
 complete -c sockstat -s V -l version -d 'show the version and exit'
 

@@ -21,7 +21,9 @@
 #include "buf.h"
 #include "count.h"
 #include "escape.h"
+#include "events.h"
 #include "filter.h"
+#include "loop.h"
 #include "kill.h"
 #include "metrics.h"
 #include "names.h"
@@ -34,11 +36,18 @@
 #include "record.h"
 #include "render.h"
 #include "sock.h"
+#include "watch.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 /* A user's word quoted in a message is cut here, so the reason stays in view. */
 enum { QUOTE_MAX = 200 };
+
+/*
+ * Where messages go: stderr, or while --watch holds the terminal, a
+ * buffer shown once the screen is restored.
+ */
+static FILE *say_to;
 
 /* Prints "sockstat: MESSAGE" with any user-controlled text escaped. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -64,7 +73,7 @@ static void say(const char *fmt, ...)
 	escape_text(&b, raw, (size_t)n);
 	buf_addc(&b, '\n');
 	if (buf_ok(&b))
-		fputs(b.p, stderr);
+		fputs(b.p, say_to ? say_to : stderr);
 	buf_finish(&b);
 	free(raw);
 }
@@ -164,11 +173,14 @@ static int enter_netns(const char *spec)
 /* The sink of a listing: rows to the renderer. */
 struct out {
 	struct render *render;
+	struct watch *watch;   /* --watch: told of every row; NULL once */
 };
 
 static int out_row(void *arg, const struct sock *s)
 {
 	struct out *o = arg;
+	if (o->watch)
+		watch_note_row(o->watch, s);
 	return render_row(o->render, s);
 }
 
@@ -299,12 +311,18 @@ static int tape_close(struct tape *t, const struct options *o, int status)
 	return status;
 }
 
-/* One listing: the query engine into the renderer, to f. */
-static int list(const struct options *o, const struct filter *filter, struct names *names,
-		struct tape *tape, FILE *f)
+/*
+ * One listing: the query engine into the renderer, to f. A frame of
+ * --watch passes w, so the table's owners come from w's cache.
+ */
+static int list_in(const struct options *o, const struct filter *filter, struct names *names,
+		   struct tape *tape, FILE *f, struct watch *w)
 {
-	struct out out = {0};
+	struct out out = {.watch = w};
 	bool table = o->render.format == FORMAT_TABLE;
+	/* Owners of sockets a frame has seen before are not looked up again. */
+	bool cacheable = w && table && o->render.processes && !filter_needs_owners(filter);
+	bool cached = cacheable && watch_has_owners(w);
 	if (render_create(&out.render, f, &o->render, names) < 0) {
 		say("out of memory");
 		return EXIT_RUNTIME;
@@ -312,15 +330,24 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 	struct query_config cfg = base_config(o, filter, tape);
 	cfg.want_info = o->render.info;
 	cfg.want_mem = o->render.memory;
-	cfg.owners = o->render.processes;
+	cfg.owners = o->render.processes && !cached;
 	cfg.want_cgroup |= o->render.cgroup;
-	struct query_sink sink = {.row = out_row, .owners_late = table ? out_owners : NULL,
-				  .arg = &out};
+	struct query_sink sink = {.row = out_row,
+				  .owners_late = table && !cached ? out_owners : NULL, .arg = &out};
 	struct query q = {0};
 	struct query_error err = {0};
 	int status = EXIT_SUCCESS;
 	if (query_run(&q, &cfg, &sink, &err) < 0)
 		status = query_status(&err);
+	const struct owners *known = NULL;
+	if (status == EXIT_SUCCESS && cached) {
+		int rc = watch_owners(w, &known);
+		if (rc < 0)
+			status = query_status(&(struct query_error){
+				.stage = rc == -ENOMEM ? QUERY_NOMEM : QUERY_SCAN, .err = rc});
+		else
+			render_set_owners(out.render, known);
+	}
 	if (status == EXIT_SUCCESS && err.stage == QUERY_OK) {
 		int rc = render_finish(out.render);
 		status = rc < 0 ? output_status(rc) : finish_output(f);
@@ -336,8 +363,19 @@ static int list(const struct options *o, const struct filter *filter, struct nam
 		    "all); their sockets show only the user");
 	netns_notes(&q);
 	render_destroy(out.render);
+	/* The first frame's scan, run beside its dump, is the cache of the next. */
+	if (cacheable && !cached && status == EXIT_SUCCESS && q.owners) {
+		watch_adopt_owners(w, q.owners);
+		q.owners = NULL;
+	}
 	query_finish(&q);
 	return status;
+}
+
+static int list(const struct options *o, const struct filter *filter, struct names *names,
+		struct tape *tape, FILE *f)
+{
+	return list_in(o, filter, names, tape, f, NULL);
 }
 
 /*
@@ -689,6 +727,112 @@ static int emit(const struct options *o, const struct filter *filter, struct nam
 	return tape_close(&tape, o, status);
 }
 
+/* What a frame of --watch needs: the listing's own arguments. */
+struct frame_arg {
+	const struct options *o;
+	const struct filter *filter;
+	struct names *names;
+};
+
+/* One frame: what the one-shot output would print (a listing or counts). */
+static int watch_frame(void *arg, struct watch *w, FILE *f, FILE *msg)
+{
+	struct frame_arg *a = arg;
+	bool counted = a->o->metrics || a->o->ncount_keys || a->o->summary;
+	struct tape tape;
+	say_to = msg;
+	int status = tape_open(&tape, a->o);
+	if (status == EXIT_SUCCESS)
+		status = counted ? tally(a->o, a->filter, a->names, &tape, f)
+				 : list_in(a->o, a->filter, a->names, &tape, f, w);
+	status = tape_close(&tape, a->o, status);
+	say_to = NULL;
+	return status;
+}
+
+/* --watch: the one-shot output, again every interval. */
+static int watch_listing(const struct options *o, const struct filter *filter,
+			 struct names *names)
+{
+	bool tty = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+	bool counted = o->metrics || o->ncount_keys || o->summary;
+	struct watch_opts wo = {
+		.interval_ms = o->watch_ms,
+		.tty = tty,
+		.color = tty && !getenv("NO_COLOR"),
+		.marks = !counted && o->render.format == FORMAT_TABLE,
+		.header = o->render.header,
+		.out = stdout,
+		.in_fd = STDIN_FILENO,
+		.proc_root = "/proc",
+		.owners_via = o->owners_via,
+	};
+	struct frame_arg a = {o, filter, names};
+	if (loop_signals_install(STDOUT_FILENO) < 0) {
+		say("cannot set up signal handling: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	int why;
+	int status = watch_run(&wo, watch_frame, &a, &why);
+	bool stopped = loop_stopping();
+	loop_signals_restore();
+	/* A write a stop signal interrupted is the stop, not an error. */
+	if (stopped)
+		return EXIT_SUCCESS;
+	if (status != EXIT_SUCCESS && why)
+		return output_status(why);
+	return status;
+}
+
+static void notice(const char *msg)
+{
+	say("%s", msg);
+}
+
+/* --events: the stream until a stop signal. */
+static int event_stream(const struct options *o, const struct filter *filter,
+			struct names *names)
+{
+	struct events_config cfg = {
+		.protos = events_protocols(o->protos),
+		.families = o->families,
+		.source = o->source,
+		.filter = filter,
+		.render = o->render,
+		.table = o->render.format == FORMAT_TABLE && isatty(STDOUT_FILENO),
+		.interval_ms = o->interval_ms,
+		.out = stdout,
+		.names = names,
+		.proc_root = "/proc",
+		.owners_via = o->owners_via,
+		.notice = notice,
+	};
+	if (!cfg.protos)
+		return usage_error("--events follows TCP and UDP sockets only");
+	if (loop_signals_install(STDOUT_FILENO) < 0) {
+		say("cannot set up signal handling: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	struct events_error err;
+	int rc = events_run(&cfg, &err);
+	bool stopped = loop_stopping();
+	loop_signals_restore();
+	if (rc == 0 || (stopped && err.kind == EVENTS_OUTPUT))
+		return EXIT_SUCCESS;
+	switch (err.kind) {
+	case EVENTS_OUTPUT:
+		return output_status(err.err);
+	case EVENTS_QUERY:
+		return query_status(&err.q);
+	case EVENTS_NETLINK:
+		say("sock_diag announcements: %s", strerror(-err.err));
+		return EXIT_RUNTIME;
+	default:
+		say("out of memory");
+		return EXIT_RUNTIME;
+	}
+}
+
 static int run(const struct options *o)
 {
 	struct names *names = NULL;
@@ -721,7 +865,12 @@ static int run(const struct options *o)
 		goto out;
 	}
 	set_local_ports(filter);
-	status = o->kill && !filter ? refuse_unnarrowed() : emit(o, filter, names);
+	if (o->events)
+		status = event_stream(o, filter, names);
+	else if (o->watch)
+		status = watch_listing(o, filter, names);
+	else
+		status = o->kill && !filter ? refuse_unnarrowed() : emit(o, filter, names);
 out:
 	filter_destroy(filter);
 	names_destroy(names);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
@@ -45,6 +46,48 @@ static ssize_t mnl_recv(void *ctx, void *buf, size_t size)
 	return n < 0 ? -errno : n;
 }
 
+/* recvmsg with the group the datagram came on (NETLINK_PKTINFO). */
+static ssize_t mnl_recv_event(void *ctx, void *buf, size_t size, unsigned *group)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = size};
+	union {
+		char b[CMSG_SPACE(sizeof(struct nl_pktinfo))];
+		struct cmsghdr align;
+	} control;
+	struct sockaddr_nl addr;
+	struct msghdr mh = {.msg_name = &addr, .msg_namelen = sizeof(addr), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = control.b,
+			    .msg_controllen = sizeof(control.b)};
+	ssize_t n = recvmsg(mnl_socket_get_fd(ctx), &mh, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	*group = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct nl_pktinfo))) {
+			struct nl_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			*group = pi.group;
+		}
+	}
+	/* Only the kernel announces; anything else is not to be believed. */
+	if (addr.nl_pid != 0)
+		return 0;
+	return n;
+}
+
+static int mnl_drops(void *ctx, uint32_t *count)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = {0};
+	socklen_t len = sizeof(mem);
+	if (getsockopt(mnl_socket_get_fd(ctx), SOL_SOCKET, SO_MEMINFO, mem, &len) < 0)
+		return -errno;
+	if (len <= SK_MEMINFO_DROPS * sizeof(uint32_t))
+		return -ENOTSUP;
+	*count = mem[SK_MEMINFO_DROPS];
+	return 0;
+}
+
 static int open_real(struct nl *nl)
 {
 	nl->sock = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
@@ -70,6 +113,8 @@ static int open_real(struct nl *nl)
 	nl->t.send = mnl_send;
 	nl->t.recv = mnl_recv;
 	nl->t.ctx = nl->sock;
+	nl->t.recv_event = mnl_recv_event;
+	nl->t.drops = mnl_drops;
 	return 0;
 }
 
@@ -226,4 +271,73 @@ int nl_dump(struct nl *nl, const void *req, size_t len, nl_msg_fn cb, void *arg)
 		if (r == 0)
 			return intr ? -EINTR : 0;
 	}
+}
+
+int nl_subscribe(struct nl *nl, unsigned group)
+{
+	if (!nl->t.recv_event)
+		return -ENOTSUP;
+	if (!nl->sock)
+		return 0;
+	int fd = mnl_socket_get_fd(nl->sock);
+	int on = 1;
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_PKTINFO, &on, sizeof(on)) < 0)
+		return -errno;
+	int g = (int)group;
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) < 0)
+		return -errno;
+	return 0;
+}
+
+int nl_fd(const struct nl *nl)
+{
+	return nl->sock ? mnl_socket_get_fd(nl->sock) : -1;
+}
+
+/* Runs cb over the messages of one announced datagram of n bytes. */
+static int walk_events(struct nl *nl, size_t n, unsigned group, nl_event_fn cb, void *arg)
+{
+	size_t off = 0;
+	while (n - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nlh = (const void *)(nl->buf + off);
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > n - off)
+			return 0;
+		size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+		off = step > n - off ? n : off + step;
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+			continue;
+		int err = cb(nlh, group, arg);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+int nl_read_events(struct nl *nl, unsigned max, nl_event_fn cb, void *arg)
+{
+	if (!nl->t.recv_event)
+		return -ENOTSUP;
+	for (unsigned i = 0;; i++) {
+		if (i == max)
+			return 1;
+		unsigned group = 0;
+		ssize_t n = nl->t.recv_event(nl->t.ctx, nl->buf, NL_BUF_SIZE, &group);
+		if (n == -EAGAIN)
+			return 0;
+		if (n == -EINTR)
+			continue;
+		if (n < 0)
+			return (int)n;
+		int err = walk_events(nl, (size_t)n > NL_BUF_SIZE ? NL_BUF_SIZE : (size_t)n, group,
+				      cb, arg);
+		if (err < 0)
+			return err;
+	}
+}
+
+int nl_drops(struct nl *nl, uint32_t *count)
+{
+	if (!nl->t.drops)
+		return -ENOTSUP;
+	return nl->t.drops(nl->t.ctx, count);
 }

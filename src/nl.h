@@ -19,6 +19,14 @@ struct nl_transport {
 	/* Receives one datagram into buf; returns its size or a negative errno. */
 	ssize_t (*recv)(void *ctx, void *buf, size_t size);
 	void *ctx;
+	/*
+	 * Multicast only (nl_read_events): receives one datagram without
+	 * blocking and says which group it came from; -EAGAIN when none
+	 * waits. NULL: the transport has no multicast.
+	 */
+	ssize_t (*recv_event)(void *ctx, void *buf, size_t size, unsigned *group);
+	/* The kernel's count of messages it dropped for the socket; NULL: unknown. */
+	int (*drops)(void *ctx, uint32_t *count);
 };
 
 struct nl;
@@ -69,5 +77,35 @@ typedef int (*nl_msg_fn)(const struct nlmsghdr *nlh, void *arg);
  *             transport (-ENOBUFS...) or from cb.
  */
 int nl_dump(struct nl *nl, const void *req, size_t len, nl_msg_fn cb, void *arg);
+
+/*
+ * Joins the sock_diag multicast group group (SKNLGRP_*), so the socket
+ * also receives what the kernel announces there. Returns 0, or a negative
+ * errno (-EPERM without the privilege, -EINVAL on a kernel without it);
+ * a test transport joins nothing and returns 0 when it has recv_event.
+ */
+int nl_subscribe(struct nl *nl, unsigned group);
+
+/* The descriptor to poll for announcements, or -1 with a test transport. */
+int nl_fd(const struct nl *nl);
+
+/* Called for every announced message, with the group it came on. */
+typedef int (*nl_event_fn)(const struct nlmsghdr *nlh, unsigned group, void *arg);
+
+/*
+ * Reads the announcements waiting on a subscribed socket, without
+ * blocking, at most max datagrams, and runs cb for each message (a
+ * truncated one ends its datagram). Returns 0 once none waits, 1 when
+ * max datagrams were read (more may wait), -ENOBUFS when the kernel had
+ * to drop some (the socket still works: call again), cb's negative
+ * errno, or another negative errno from the socket.
+ */
+int nl_read_events(struct nl *nl, unsigned max, nl_event_fn cb, void *arg);
+
+/*
+ * The number of messages the kernel has dropped for the socket since it
+ * was opened (SO_MEMINFO). Returns 0, or -ENOTSUP when it cannot tell.
+ */
+int nl_drops(struct nl *nl, uint32_t *count);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "filter.h"
 #include "util.h"
 
@@ -20,6 +21,9 @@ enum {
 	OPT_USER,
 	OPT_PORT,
 	OPT_STATE,
+	OPT_WATCH,
+	OPT_EVENTS,
+	OPT_INTERVAL,
 	OPT_OWNERS,
 	OPT_ALL_NETNS,
 	OPT_NETNS,
@@ -67,6 +71,9 @@ static const struct option fixed_long[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"port", required_argument, NULL, OPT_PORT},
 	{"state", required_argument, NULL, OPT_STATE},
+	{"watch", optional_argument, NULL, OPT_WATCH},
+	{"events", no_argument, NULL, OPT_EVENTS},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"all-netns", no_argument, NULL, OPT_ALL_NETNS},
 	{"netns", required_argument, NULL, OPT_NETNS},
 	{"cgroup", no_argument, NULL, OPT_CGROUP},
@@ -172,6 +179,11 @@ void options_usage(FILE *f)
 	      "      --user=USER         sockets of user USER (name or uid)\n"
 	      "      --port=PORT         local or peer port PORT\n"
 	      "      --state=STATE       sockets in STATE\n"
+	      "\n"
+	      "Watching:\n"
+	      "      --watch[=SECONDS]   redraw the listing every SECONDS (default 2)\n"
+	      "      --events            stream socket events (open, state, close) as NDJSON\n"
+	      "      --interval=SECONDS  --events: compare dumps every SECONDS (default 1)\n"
 	      "\n"
 	      "  -h, --help              show this help and exit\n"
 	      "  -V, --version           show the version and exit\n"
@@ -380,6 +392,30 @@ static int select_option(struct options *o, struct selection *sel, int c, const 
 	return 0;
 }
 
+/* The longest interval: a day, past which a loop is not watching anything. */
+enum { SECONDS_MAX_MS = 24 * 3600 * 1000 };
+
+/* --watch[=SECONDS] (at least 0.1) and --interval SECONDS (more than 0). */
+static int seconds_option(struct options *o, int c, const char *arg, char *err, size_t errlen)
+{
+	const char *name = c == OPT_WATCH ? "watch" : "interval";
+	uint64_t ms = c == OPT_WATCH ? 2000 : 1000;
+	if (arg && !clock_parse_seconds(arg, SECONDS_MAX_MS, &ms))
+		return bad_value(err, errlen, name, arg, ": not a number of seconds");
+	if (c == OPT_WATCH && ms < 100)
+		return bad_value(err, errlen, name, arg, ": at least 0.1 seconds");
+	if (ms == 0)
+		return bad_value(err, errlen, name, arg, ": more than 0 seconds");
+	if (c == OPT_WATCH) {
+		o->watch = true;
+		o->watch_ms = ms;
+	} else {
+		o->interval_given = true;
+		o->interval_ms = ms;
+	}
+	return 0;
+}
+
 /* --format: the listing formats, or the metrics ones. */
 static int format_option(struct options *o, const char *arg, char *err, size_t errlen)
 {
@@ -460,6 +496,10 @@ static int apply_option(struct options *o, struct selection *sel, int c, const c
 	case OPT_TOP:
 	case OPT_OUTPUT:
 		return count_option(o, c, arg, err, errlen);
+	case OPT_WATCH:
+	case OPT_INTERVAL:
+		return seconds_option(o, c, arg, err, errlen);
+	case OPT_EVENTS: o->events = true; break;
 	case OPT_PID:
 	case OPT_COMMAND:
 	case OPT_USER:
@@ -606,6 +646,22 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 		return fail(err, errlen, "--top needs --count-by or a metrics --format");
 	if (o->summary && o->ncount_keys && !o->metrics)
 		return fail(err, errlen, "-s and --count-by cannot be combined");
+	if (o->watch && o->events)
+		return fail(err, errlen, "options '--watch' and '--events' cannot be combined");
+	if (o->interval_given && !o->events)
+		return fail(err, errlen, "option '--interval' needs '--events'");
+	if (!o->interval_given)
+		o->interval_ms = 1000;
+	/* A recording is one snapshot; a loop would overwrite it every frame. */
+	if ((o->record || o->replay) && (o->watch || o->events))
+		return fail(err, errlen, "--%s cannot be used with --%s", o->record ? "record" : "replay",
+			    o->watch ? "watch" : "events");
+	/* The destroy groups and the stream's cache are one namespace's. */
+	if (o->events && o->all_netns)
+		return fail(err, errlen, "--events cannot be used with --all-netns");
+	if ((o->watch || o->events) && (o->kill || o->output))
+		return fail(err, errlen, "--%s cannot be used with %s", o->watch ? "watch" : "events",
+			    o->kill ? "-K (--kill)" : "--output");
 
 	/* The FILTER words, copied as pointers: argv outlives the options. */
 	int n = argc - optind;

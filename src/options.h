@@ -60,6 +60,13 @@ struct options {
 	uint32_t *uids;              /* --user, resolved */
 	size_t nuids;
 
+	/* --watch[=SECONDS] and --events [--interval SECONDS], in milliseconds. */
+	bool watch;
+	uint64_t watch_ms;
+	bool events;
+	uint64_t interval_ms;
+	bool interval_given;
+
 	/* The trailing FILTER words: the array owned, the words in argv. */
 	const char **filter_words;
 	int filter_nwords;

@@ -5,11 +5,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <linux/sock_diag.h>
+
 /* The two families of every inet protocol, with its Proto spellings and files. */
-#define INET_FAMILIES(name)                                                          \
+#define INET_FAMILIES(name, g4, g6)                                                  \
 	{                                                                            \
-		{AF_INET, FAM_INET, name, "inet", PROTO_PROC_PREFIX "net/" name},    \
-		{AF_INET6, FAM_INET6, name "6", "inet6", PROTO_PROC_PREFIX "net/" name "6"}, \
+		{AF_INET, FAM_INET, name, "inet", PROTO_PROC_PREFIX "net/" name, g4},    \
+		{AF_INET6, FAM_INET6, name "6", "inet6", PROTO_PROC_PREFIX "net/" name "6", g6}, \
 	}
 
 const struct proto_desc proto_table[PROTO_COUNT] = {
@@ -26,7 +28,7 @@ const struct proto_desc proto_table[PROTO_COUNT] = {
 		.bytecode = true,
 		.proc = PROTO_PROC_INET,
 		.services = "tcp",
-		.families = INET_FAMILIES("tcp"),
+		.families = INET_FAMILIES("tcp", SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY),
 	},
 	[PROTO_UDP] = {
 		.name = "udp",
@@ -39,7 +41,7 @@ const struct proto_desc proto_table[PROTO_COUNT] = {
 		.bytecode = true,
 		.proc = PROTO_PROC_INET,
 		.services = "udp",
-		.families = INET_FAMILIES("udp"),
+		.families = INET_FAMILIES("udp", SKNLGRP_INET_UDP_DESTROY, SKNLGRP_INET6_UDP_DESTROY),
 	},
 	[PROTO_UDPLITE] = {
 		/* No option of its own, as in ss: it comes with every protocol. */
@@ -52,7 +54,7 @@ const struct proto_desc proto_table[PROTO_COUNT] = {
 		.proc = PROTO_PROC_INET,
 		/* UDP-Lite ports are UDP's as far as /etc/services goes. */
 		.services = "udp",
-		.families = INET_FAMILIES("udplite"),
+		.families = INET_FAMILIES("udplite", 0, 0),
 	},
 	[PROTO_RAW] = {
 		.name = "raw",
@@ -67,7 +69,7 @@ const struct proto_desc proto_table[PROTO_COUNT] = {
 		.proc = PROTO_PROC_INET,
 		/* A raw socket's "port" is its protocol number, never a service. */
 		.services = NULL,
-		.families = INET_FAMILIES("raw"),
+		.families = INET_FAMILIES("raw", 0, 0),
 	},
 	[PROTO_UNIX] = {
 		.name = "unix",

@@ -76,6 +76,12 @@ struct proto_family {
 	 * NULL for a protocol that only sock_diag lists.
 	 */
 	const char *procfile;
+	/*
+	 * The sock_diag multicast group (SKNLGRP_*) that announces every
+	 * destroyed socket of the protocol in this family, with its last
+	 * state and counters; 0 when the kernel has none.
+	 */
+	uint8_t destroy_group;
 };
 
 #define PROTO_PROC_PREFIX "/proc/"
