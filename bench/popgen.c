@@ -1,3 +1,5 @@
+/* For accept4 and pipe2, beyond POSIX. */
+#define _GNU_SOURCE
 /*
  * popgen: build a known socket population for benchmarks, spread over many
  * processes (the hard open-file limit here is 20,000 per process).

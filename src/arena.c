@@ -1,3 +1,5 @@
+/* For MAP_ANONYMOUS, beyond POSIX. */
+#define _GNU_SOURCE
 #include "arena.h"
 
 #include <stdalign.h>

@@ -1,3 +1,5 @@
+/* For memmem and the d_type constants, beyond POSIX. */
+#define _GNU_SOURCE
 #include "cgroup.h"
 
 #include <dirent.h>

@@ -1,3 +1,5 @@
+/* For qsort_r, beyond POSIX. */
+#define _GNU_SOURCE
 #include "count.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,5 @@
+/* For FNM_CASEFOLD, beyond POSIX. */
+#define _GNU_SOURCE
 #include "filter.h"
 
 #include <arpa/inet.h>

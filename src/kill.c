@@ -1,3 +1,5 @@
+/* For syscall (capget), beyond POSIX. */
+#define _GNU_SOURCE
 #include "kill.h"
 
 #include <arpa/inet.h>
@@ -97,9 +99,10 @@ size_t kill_build_request(void *buf, size_t size, const struct sock *s, uint32_t
 
 int kill_close(struct killer *k, const struct sock *s)
 {
+	/* A fixed size: libmnl's buffer size macro calls sysconf, a VLA here. */
 	union {
 		uint64_t align;
-		unsigned char b[MNL_SOCKET_BUFFER_SIZE];
+		unsigned char b[8192];
 	} u;
 	uint32_t seq = ++k->seq;
 	size_t len = kill_build_request(u.b, sizeof(u.b), s, seq);

@@ -1,3 +1,5 @@
+/* For ppoll, beyond POSIX. */
+#define _GNU_SOURCE
 #include "loop.h"
 
 #include <errno.h>

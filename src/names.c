@@ -1,3 +1,5 @@
+/* For NI_MAXHOST, beyond POSIX. */
+#define _GNU_SOURCE
 #include "names.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* For setns and CLONE_NEWNET, beyond POSIX. */
+#define _GNU_SOURCE
 #include "netns.h"
 
 #include <dirent.h>

@@ -1,3 +1,5 @@
+/* For SO_RCVBUFFORCE, beyond POSIX. */
+#define _GNU_SOURCE
 #include "nl.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* For fopencookie and mkostemp, beyond POSIX. */
+#define _GNU_SOURCE
 #include "outfile.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* For syscall (capget), beyond POSIX. */
+#define _GNU_SOURCE
 /*
  * The BPF backend of the owners map: one read of the task_file iterator
  * (owners_bpf.h) instead of a readlink per descriptor in /proc.

@@ -1,3 +1,5 @@
+/* For syscall (getdents64) and MAP_ANONYMOUS, beyond POSIX. */
+#define _GNU_SOURCE
 /*
  * The /proc backend of the owners map: a readlink of every
  * /proc/<pid>/fd/<n>, on up to OWNERS_ARENAS threads.

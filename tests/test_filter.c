@@ -1,3 +1,5 @@
+/* For the Linux and GNU calls test helpers use (unshare, setns, pipe2, ...), beyond POSIX. */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,3 +1,5 @@
+/* For the Linux and GNU calls test helpers use (unshare, setns, pipe2, ...), beyond POSIX. */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

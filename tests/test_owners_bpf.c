@@ -1,3 +1,5 @@
+/* For the Linux and GNU calls test helpers use (unshare, setns, pipe2, ...), beyond POSIX. */
+#define _GNU_SOURCE
 /*
  * The BPF owners backend against the live kernel: the iterator passes the
  * verifier, and what it reports for a set of processes made here is what

@@ -1,3 +1,5 @@
+/* For the Linux and GNU calls test helpers use (unshare, setns, pipe2, ...), beyond POSIX. */
+#define _GNU_SOURCE
 /*
  * The cgroup parsers. Byte 0 picks the entry point: 0, cgroup_name over
  * one path; 1, cgroup_name_file over a /proc/PID/cgroup text; 2,
