@@ -181,17 +181,19 @@ def check_process_filters(ck, pop):
     rows = table(ck, "--command", "-tanH", "--command", comm)
     ck.ok([r.local for r in rows] == [three["local"]],
           "--command selects what that command holds", comm=comm, rows=rows)
-    tw_local = pop.tw["local"]
+    # The whole pair: a later connection may reuse the TIME_WAIT's local
+    # port towards another peer.
+    tw = (pop.tw["local"], pop.tw["peer"])
     for args in (["--pid", str(holders[0])], ["--command", "sstest"]):
         rows = table(ck, " ".join(args), "-tanH", *args)
         # Non-empty, so the check is not vacuous: both hold TCP sockets.
-        ck.ok(rows and all(r.local != tw_local for r in rows),
+        ck.ok(rows and all((r.local, r.peer) != tw and r.state != "TIME_WAIT" for r in rows),
               "a socket no process holds (TIME_WAIT) matches no " + args[0], rows=rows)
     rows = table(ck, "--user 0", "-tanH", "--user", "0")
     # A socket without a file has the placeholder uid 0, not root's
     # (test_filter_opts.py checks the kernel uid of an unheld socket that
     # has one).
-    ck.ok(rows and not any(r.local == tw_local for r in rows),
+    ck.ok(rows and not any((r.local, r.peer) == tw or r.state == "TIME_WAIT" for r in rows),
           "--user 0 does not match a TIME_WAIT socket (inode 0)", rows=rows)
     ck.eq(keys(rows), keys(table(ck, "--user root", "-tanH", "--user", "root")),
           "--user takes a name or a uid")
