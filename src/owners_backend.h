@@ -59,8 +59,8 @@ struct arena *owners_arena(struct owners *o, int i);
 /*
  * Adds w (owned by the caller, e.g. in an owners_arena, and alive until
  * owners_destroy) as a holder of inode. The chain stays in (pid, fd)
- * order whatever the order of the calls; adding in that order costs
- * O(1). An exact repeat (a holder with the pid and fd of one already in
+ * order whatever the order of the calls; adding costs a walk along the
+ * chain, which is short (a socket has few holders). An exact repeat (a holder with the pid and fd of one already in
  * the chain) is dropped, so a backend that sees one file table twice
  * need not filter. Returns 0, -EINVAL for inode 0 (no socket has it) or -ENOMEM.
  * Runs on one thread at a time (the one that calls finish).

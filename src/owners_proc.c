@@ -677,7 +677,7 @@ static int proc_finish(struct owners *o, void *state)
 		if (ret == 0)
 			ret = ps->sc[t].ret;
 	}
-	/* Fill the map in pid order, so every chain is appended to in O(1). */
+	/* Fill the map in pid order, so every holder joins its chain at the tail. */
 	for (size_t i = 0; ret == 0 && i < ps->npids; i++) {
 		const struct group *g = &ps->sc[i % n].groups[i / n];
 		for (size_t j = 0; ret == 0 && j < g->n; j++)
