@@ -176,6 +176,10 @@ def check_refusals(ck):
     ck.eq(ss_tcp(), before, "--dry-run closed nothing")
 
     ck.begin("without CAP_NET_ADMIN")
+    if not netns.nobody_can_run():
+        print("skipped: nobody cannot run sockstat here")
+        cs.close()
+        return
     r = netns.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                    netns.SOCKSTAT, "-K", "-t", "sport = :7102"])
     ck.eq(r.rc, 1, "as nobody: exit 1", cmd=r)

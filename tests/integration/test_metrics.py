@@ -355,14 +355,17 @@ def check_output(ck, d):
         os.setgid(65534)
         os.setuid(65534)
 
-    p = subprocess.run([netns.SOCKSTAT, "--format", "prometheus", "--output", path],
-                       preexec_fn=as_nobody, capture_output=True)
-    ck.eq(p.returncode, 1, "an unwritable directory: exit 1", err=p.stderr)
-    ck.eq(p.stderr.decode(), "sockstat: cannot write '%s': Permission denied\n" % path,
-          "one message")
-    with open(path) as f:
-        ck.eq(f.read(), "old\n", "the old file is untouched")
-    ck.eq(sorted(os.listdir(d)), ["counts"], "no temporary file")
+    if netns.nobody_can_run():
+        p = subprocess.run([netns.SOCKSTAT, "--format", "prometheus", "--output", path],
+                           preexec_fn=as_nobody, capture_output=True)
+        ck.eq(p.returncode, 1, "an unwritable directory: exit 1", err=p.stderr)
+        ck.eq(p.stderr.decode(), "sockstat: cannot write '%s': Permission denied\n" % path,
+              "one message")
+        with open(path) as f:
+            ck.eq(f.read(), "old\n", "the old file is untouched")
+        ck.eq(sorted(os.listdir(d)), ["counts"], "no temporary file")
+    else:
+        print("skipped the unwritable directory: nobody cannot run sockstat here")
     for target, why in ((d, "Is a directory"), (os.path.join(d, "nodir", "x"),
                                                 "No such file or directory")):
         r = netns.sockstat("--format", "prometheus", "--output", target)
