@@ -392,7 +392,8 @@ ls -a "$1"
     p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
                         full, netns.SOCKSTAT], capture_output=True, text=True)
     err = open(os.path.join(d, "err")).read() if os.path.exists(os.path.join(d, "err")) else ""
-    if p.returncode != 0 and "mount" in p.stderr:
+    if p.returncode != 0 and ("mount" in p.stderr or "propagation" in p.stderr):
+        # A chroot whose root is no mount point cannot make mounts private.
         print("note: no tmpfs mount here, the full-disk case is not checked: " + p.stderr)
     else:
         ck.eq(p.stdout.split("\n")[:2], ["rc=1", "old"], "a full disk: exit 1, the old file kept",
