@@ -320,6 +320,28 @@ def table_key(row):
     return (proto, row.state, row.local, peer)
 
 
+def table_rows(ck, what, *args):
+    """The rows of a header-less sockstat table run with args, checked to
+    exit 0 quietly and to parse ([] and a failure otherwise)."""
+    r = sockstat(*args, timeout=60)
+    ck.eq(r.rc, 0, what + ": exit 0", cmd=r)
+    ck.eq(r.err, b"", what + ": nothing on stderr", cmd=r)
+    try:
+        return parse_table(r.text, header=False)[1]
+    except ValueError as e:
+        ck.ok(False, what + ": table parses", error=str(e), out=r.text)
+        return []
+
+
+def row_keys(rows):
+    """The (proto, state, local, peer) keys of table rows, as a set."""
+    out = set()
+    for r in rows:
+        proto, state, loc, peer = table_key(r)
+        out.add((proto, state, norm_addr(loc), norm_addr(peer)))
+    return out
+
+
 def ss_key(d):
     return (d["proto"], d["state"], norm_addr(d["local"]), norm_addr(d["peer"]))
 

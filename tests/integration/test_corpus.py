@@ -47,23 +47,8 @@ def hosts_for_ss(expr):
     return re.sub(r"\b(src|dst) localhost(:\d+)?", spell, expr)
 
 
-def table(ck, what, *args):
-    r = netns.sockstat(*args)
-    ck.eq(r.rc, 0, what + ": exit 0", cmd=r)
-    ck.eq(r.err, b"", what + ": nothing on stderr", cmd=r)
-    try:
-        return netns.parse_table(r.text, header=False)[1]
-    except ValueError as e:
-        ck.ok(False, what + ": table parses", error=str(e), out=r.text)
-        return []
-
-
-def keys(rows):
-    out = set()
-    for r in rows:
-        proto, state, loc, peer = netns.table_key(r)
-        out.add((proto, state, netns.norm_addr(loc), netns.norm_addr(peer)))
-    return out
+table = netns.table_rows
+keys = netns.row_keys
 
 
 # ss 6.1 run as `ss -tuxa EXPR` drops every inet socket as soon as a

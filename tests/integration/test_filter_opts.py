@@ -26,23 +26,8 @@ import netns
 
 HINT = "Try 'sockstat --help' for more information."
 
-def table(ck, what, *args):
-    r = netns.sockstat(*args, timeout=60)
-    ck.eq(r.rc, 0, what + ": exit 0", cmd=r)
-    ck.eq(r.err, b"", what + ": nothing on stderr", cmd=r)
-    try:
-        return netns.parse_table(r.text, header=False)[1]
-    except ValueError as e:
-        ck.ok(False, what + ": table parses", error=str(e), out=r.text)
-        return []
-
-
-def keys(rows):
-    out = set()
-    for r in rows:
-        proto, state, loc, peer = netns.table_key(r)
-        out.add((proto, state, netns.norm_addr(loc), netns.norm_addr(peer)))
-    return out
+table = netns.table_rows
+keys = netns.row_keys
 
 
 def ss_keys(ck, args, state=None):
